@@ -1,0 +1,181 @@
+//! The command line, as clap definitions only: no logic here.
+//! `completions/` and `man/` are generated from these definitions.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::duration::clap_parse as duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hb",
+    version,
+    about = "Heartbeat monitoring for cron jobs: wrap a job with `hb run`, watch it with `hb serve`",
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Configuration file [default: hb/config.toml in the platform config dir]
+    #[arg(long, global = true, env = "HB_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command and report its start, exit code, duration and output
+    #[command(
+        after_help = "Exit status: the job's own code; 128+N if signal N killed it; 124 on --timeout; 127 if the command was not found; 126 if it could not be executed; 2 on a usage error.",
+        override_usage = "hb run [OPTIONS] <ID> -- <COMMAND> [ARGS]..."
+    )]
+    Run(RunArgs),
+    /// Send one ping (success, start, fail, log or an exit code)
+    #[command(after_help = "Exit status: 0 when the ping was delivered, 1 when not, 2 on a usage error.")]
+    Ping(PingArgs),
+    /// Print the next due times of a cron expression or interval
+    Schedule(ScheduleArgs),
+    /// Run the monitor: ping endpoints, schedules, alerts and the management API
+    #[command(
+        after_help = "Exit status: 0 after a clean shutdown (SIGTERM or SIGINT), 1 on a runtime failure, 2 on a usage or configuration error."
+    )]
+    Serve(ServeArgs),
+    /// Print a shell completion script
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or write a page per subcommand into DIR
+    Man {
+        /// Write hb.1 and hb-<subcommand>.1 into this directory instead of printing hb.1
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Where pings go and how hard to try; shared by `run` and `ping`.
+#[derive(Debug, Clone, Args)]
+pub struct PingOptions {
+    /// The monitor's base URL, for IDs that are UUIDs or slugs [default: http://localhost:8080]
+    #[arg(long, env = "HB_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+
+    /// The ping key used in slug URLs ({server}/api/v1/ping/{key}/{slug})
+    #[arg(long, env = "HB_PING_KEY", value_name = "KEY")]
+    pub ping_key: Option<String>,
+
+    /// Tries after the first one, for errors worth retrying
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub retries: u32,
+
+    /// Time limit of one try
+    #[arg(long, default_value = "10s", value_parser = duration, value_name = "DURATION")]
+    pub ping_timeout: Duration,
+
+    /// Total time all pings of one run may take, retries included
+    #[arg(long, default_value = "30s", value_parser = duration, value_name = "DURATION")]
+    pub ping_budget: Duration,
+
+    /// Extra request header, 'Name: value' (repeatable)
+    #[arg(long = "header", short = 'H', value_name = "'K: V'")]
+    pub headers: Vec<String>,
+
+    /// Print nothing of hb's own on stderr (the job's output still passes through)
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A ping URL, a [checks] alias from the config file, a check UUID or a slug
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// The command to run (no shell) and its arguments
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<std::ffi::OsString>,
+
+    #[command(flatten)]
+    pub ping: PingOptions,
+
+    /// Do not send the start signal
+    #[arg(long)]
+    pub no_start: bool,
+
+    /// Bytes of output (the tail of stdout and stderr) sent with the end ping
+    #[arg(long, default_value_t = 10_000, value_name = "BYTES")]
+    pub body_limit: usize,
+
+    /// Stop the job (SIGTERM to its process group) when it runs longer; counts as exit code 124
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// After the timeout's SIGTERM, wait this long before SIGKILL
+    #[arg(long, default_value = "10s", value_parser = duration, value_name = "DURATION")]
+    pub kill_after: Duration,
+
+    /// Run the command again and again, start to start, reporting each run
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
+    pub every: Option<Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct PingArgs {
+    /// A ping URL, a [checks] alias from the config file, a check UUID or a slug
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// success | start | fail | log | an exit code 0..255
+    #[arg(default_value = "success", value_name = "SIGNAL")]
+    pub signal: String,
+
+    /// Body to send: TEXT, @FILE, or - for stdin
+    #[arg(long, value_name = "TEXT|@FILE|-")]
+    pub data: Option<String>,
+
+    #[command(flatten)]
+    pub ping: PingOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// A cron expression ("0 3 * * *", "@daily") or an interval ("24h")
+    #[arg(value_name = "CRON|INTERVAL")]
+    pub schedule: String,
+
+    /// IANA time zone the cron expression is read in
+    #[arg(long, default_value = "UTC", value_name = "TZ")]
+    pub tz: String,
+
+    /// How many due times to print
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub count: usize,
+
+    /// Print due times strictly after this RFC 3339 time [default: now]
+    #[arg(long, value_name = "RFC3339")]
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "HB_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// SQLite database file [default: hb/hb.db in the platform data dir]
+    #[arg(long, env = "HB_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Public URL used in ping_url and alert links [default: http:// + the request's Host]
+    #[arg(long, env = "HB_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// The key in slug ping URLs (/api/v1/ping/{key}/{slug})
+    #[arg(long, env = "HB_PING_KEY", value_name = "KEY")]
+    pub ping_key: Option<String>,
+
+    /// Allow listening on a non-loopback address without an API key
+    #[arg(long)]
+    pub insecure: bool,
+}
