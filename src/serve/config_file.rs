@@ -1,0 +1,183 @@
+//! The monitor's view of the config file: every key checked (a typo is an error that
+//! names the file and line), `[[channel]]` and `[[check]]` validated as a whole before
+//! anything is applied.
+
+use anyhow::Result;
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::PathBuf;
+
+use super::check::{CheckSpec, Settings, parse_spec};
+use super::notify::ChannelKind;
+use super::registry::valid_channel_name;
+use crate::config::{ConfigSource, toml_error};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    // The wrapper's keys are allowed in the same file.
+    #[allow(dead_code)]
+    server: Option<String>,
+    ping_key: Option<String>,
+    #[allow(dead_code)]
+    checks: Option<toml::Table>,
+    listen: Option<String>,
+    db: Option<PathBuf>,
+    base_url: Option<String>,
+    api_keys: Option<Vec<String>>,
+    #[serde(default)]
+    channel: Vec<toml::Spanned<toml::Table>>,
+    #[serde(default)]
+    check: Vec<toml::Spanned<toml::Table>>,
+}
+
+/// The file, read and validated.
+#[derive(Debug, Default, Clone)]
+pub struct ServeFile {
+    pub ping_key: Option<String>,
+    pub listen: Option<String>,
+    pub db: Option<PathBuf>,
+    pub base_url: Option<String>,
+    pub api_keys: Vec<String>,
+    pub channels: Vec<(String, ChannelKind)>,
+    pub checks: Vec<CheckSpec>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Reads the config file; a missing default file gives an empty config.
+pub fn load(source: &ConfigSource, now: jiff::Timestamp) -> Result<ServeFile> {
+    let Some(text) = source.read()? else {
+        return Ok(ServeFile::default());
+    };
+    let file: File = toml::from_str(&text).map_err(|e| toml_error(source, &e))?;
+    let at = |span: std::ops::Range<usize>, what: String| {
+        anyhow::anyhow!(
+            "config file {} line {}: {what}",
+            source.display(),
+            line_of(&text, span.start)
+        )
+    };
+    let mut channels = Vec::new();
+    for table in file.channel {
+        let span = table.span();
+        let mut table = table.into_inner();
+        let name = match table.remove("name") {
+            Some(toml::Value::String(n)) if valid_channel_name(&n) => n,
+            Some(other) => {
+                return Err(at(
+                    span,
+                    format!(
+                        "[[channel]] name {other} is not accepted; use letters, digits, '-' and '_'"
+                    ),
+                ));
+            }
+            None => {
+                return Err(at(
+                    span,
+                    "[[channel]] needs a name, e.g. name = \"ops\"".into(),
+                ));
+            }
+        };
+        if channels.iter().any(|(n, _)| *n == name) {
+            return Err(at(span, format!("[[channel]] {name:?} is declared twice")));
+        }
+        let value = serde_json::to_value(&table).unwrap_or(Value::Null);
+        let kind = ChannelKind::from_json(&value)
+            .map_err(|e| at(span.clone(), format!("[[channel]] {name:?}: {e}")))?;
+        channels.push((name, kind));
+    }
+    let mut checks: Vec<CheckSpec> = Vec::new();
+    for table in file.check {
+        let span = table.span();
+        let value = serde_json::to_value(table.into_inner()).unwrap_or(Value::Null);
+        let spec = parse_spec(value).map_err(|e| at(span.clone(), format!("[[check]]: {e}")))?;
+        let name = spec.name.clone().unwrap_or_default();
+        Settings::from_spec(&spec, now, true)
+            .map_err(|e| at(span.clone(), format!("[[check]] {name:?}: {e}")))?;
+        if checks
+            .iter()
+            .any(|c| c.name.as_deref().map(str::trim) == Some(name.trim()))
+        {
+            return Err(at(span, format!("[[check]] {name:?} is declared twice")));
+        }
+        checks.push(spec);
+    }
+    Ok(ServeFile {
+        ping_key: file.ping_key,
+        listen: file.listen,
+        db: file.db,
+        base_url: file.base_url,
+        api_keys: file.api_keys.unwrap_or_default(),
+        channels,
+        checks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<ServeFile> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        load(
+            &ConfigSource::locate(Some(&path)),
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn reads_the_documented_example() {
+        let file = load_text(
+            r#"
+listen = "127.0.0.1:8080"
+db = "/var/lib/hb/hb.db"
+base_url = "https://hb.example.com"
+api_keys = ["change-me"]
+ping_key = "k3y"
+
+[[channel]]
+name = "ops"
+kind = "webhook"
+url = "https://hooks.example.com/hb"
+
+[[check]]
+name = "nightly-backup"
+interval = "1d"
+grace_period = "1h"
+channels = ["ops"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(file.ping_key.as_deref(), Some("k3y"));
+        assert_eq!(file.api_keys, vec!["change-me"]);
+        assert_eq!(file.channels.len(), 1);
+        assert_eq!(file.checks[0].name.as_deref(), Some("nightly-backup"));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let err = load_text("listen = \"x\"\nlisen = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("config.toml line 2:") && err.contains("lisen"),
+            "{err}"
+        );
+        let err = load_text("[[check]]\nname = \"a\"\ninterval = \"1h\"\n\n[[check]]\nname = \"b\"\ninterval = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 5:") && err.contains("interval"), "{err}");
+        let err = load_text("[[channel]]\nkind = \"webhook\"\nurl = \"http://x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 1:") && err.contains("needs a name"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! The management API (JSON): checks, their history, and channels.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use uuid::Uuid;
+
+use super::base_url;
+use crate::serve::app::App;
+use crate::serve::check::parse_spec;
+use crate::serve::notify::{ChannelKind, Event};
+use crate::serve::outbox;
+use crate::serve::registry::{ApiError, valid_channel_name};
+use crate::serve::status::Status;
+
+/// Largest management request body.
+const BODY_LIMIT: usize = 1024 * 1024;
+/// History entries returned.
+const HISTORY_LIMIT: usize = 1000;
+
+type ApiResult = Result<Response, ApiError>;
+
+fn storage(e: String) -> ApiError {
+    ApiError::Unavailable(format!("storage: {e}"))
+}
+
+/// A JSON object body, or a 400 that says what is wrong.
+async fn json_object(body: Body) -> Result<Map<String, Value>, ApiError> {
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        ApiError::BadRequest("body: larger than 1 MiB; send at most 1 MiB of JSON".into())
+    })?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::BadRequest(format!("body: malformed JSON ({e}); send a JSON object"))
+    })?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::BadRequest("body: expected a JSON object".into())),
+    }
+}
+
+fn parse_uuid(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text).map_err(|_| ApiError::NotFound(format!("no check with uuid {text}")))
+}
+
+fn check_answer(app: &App, uuid: Uuid, headers: &HeaderMap, status: StatusCode) -> Response {
+    let base = base_url(app, headers);
+    match app.registry().check_json(uuid, app.now(), &base) {
+        Some(v) => (status, Json(v)).into_response(),
+        None => ApiError::NotFound(format!("no check with uuid {uuid}")).into_response(),
+    }
+}
+
+pub async fn list_checks(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let status = query.get("status").map(String::as_str);
+    if let Some(s) = status
+        && !Status::ALL.iter().any(|x| x.as_str() == s)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "status: {s:?} is not a status; use new, up, late, down, running or paused"
+        )));
+    }
+    let base = base_url(&app, &headers);
+    let list = app.registry().list(
+        app.now(),
+        &base,
+        query.get("tag").map(String::as_str),
+        status,
+    );
+    Ok(Json(json!({"heartbeats": list})).into_response())
+}
+
+pub async fn create_check(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
+    let map = json_object(body).await?;
+    let spec = parse_spec(Value::Object(map)).map_err(ApiError::BadRequest)?;
+    let uuid = app
+        .change(|reg, now, ops| reg.create(&spec, now, false, ops))
+        .await
+        .map_err(storage)??;
+    Ok(check_answer(&app, uuid, &headers, StatusCode::CREATED))
+}
+
+pub async fn get_check(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+) -> ApiResult {
+    let uuid = parse_uuid(&uuid)?;
+    Ok(check_answer(&app, uuid, &headers, StatusCode::OK))
+}
+
+pub async fn patch_check(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let uuid = parse_uuid(&uuid)?;
+    let patch = json_object(body).await?;
+    app.change(|reg, now, ops| reg.patch(uuid, &patch, now, ops))
+        .await
+        .map_err(storage)??;
+    Ok(check_answer(&app, uuid, &headers, StatusCode::OK))
+}
+
+pub async fn delete_check(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
+    let uuid = parse_uuid(&uuid)?;
+    app.change(|reg, _, ops| reg.delete(uuid, ops))
+        .await
+        .map_err(storage)??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn pause(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+) -> ApiResult {
+    let uuid = parse_uuid(&uuid)?;
+    app.change(|reg, now, ops| reg.pause(uuid, now, ops))
+        .await
+        .map_err(storage)??;
+    Ok(check_answer(&app, uuid, &headers, StatusCode::OK))
+}
+
+pub async fn resume(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+) -> ApiResult {
+    let uuid = parse_uuid(&uuid)?;
+    app.change(|reg, now, ops| reg.resume(uuid, now, ops))
+        .await
+        .map_err(storage)??;
+    Ok(check_answer(&app, uuid, &headers, StatusCode::OK))
+}
+
+/// One of a check's history lists, read on a blocking thread.
+async fn history(
+    app: Arc<App>,
+    uuid: String,
+    key: &'static str,
+    read: fn(&dyn crate::serve::store::History, &str, usize) -> anyhow::Result<Vec<Value>>,
+) -> ApiResult {
+    let uuid = parse_uuid(&uuid)?;
+    if !app.registry().checks.contains_key(&uuid) {
+        return Err(ApiError::NotFound(format!("no check with uuid {uuid}")));
+    }
+    let rows = tokio::task::spawn_blocking(move || {
+        read(app.history.as_ref(), &uuid.to_string(), HISTORY_LIMIT)
+    })
+    .await
+    .map_err(|e| storage(e.to_string()))?
+    .map_err(|e| storage(format!("{e:#}")))?;
+    Ok(Json(json!({ key: rows })).into_response())
+}
+
+pub async fn pings(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
+    history(app, uuid, "pings", |h, u, n| h.pings(u, n)).await
+}
+
+pub async fn flips(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
+    history(app, uuid, "flips", |h, u, n| h.flips(u, n)).await
+}
+
+pub async fn notifications(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
+    history(app, uuid, "notifications", |h, u, n| h.notifications(u, n)).await
+}
+
+// Channels.
+
+fn channel_not_found(name: &str) -> ApiError {
+    ApiError::NotFound(format!("no channel named {name:?}"))
+}
+
+/// Validates a channel body (without its name).
+fn channel_kind(mut map: Map<String, Value>) -> Result<ChannelKind, ApiError> {
+    map.remove("name");
+    map.remove("managed");
+    ChannelKind::from_json(&Value::Object(map)).map_err(ApiError::BadRequest)
+}
+
+pub async fn list_channels(State(app): State<Arc<App>>) -> ApiResult {
+    Ok(Json(json!({"channels": app.registry().channel_list()})).into_response())
+}
+
+pub async fn create_channel(State(app): State<Arc<App>>, body: Body) -> ApiResult {
+    let map = json_object(body).await?;
+    let name = match map.get("name") {
+        Some(Value::String(n)) if valid_channel_name(n) => n.clone(),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "name: {other} is not accepted; use letters, digits, '-' and '_' (at most 64)"
+            )));
+        }
+        None => return Err(ApiError::BadRequest("name: required, e.g. \"ops\"".into())),
+    };
+    let kind = channel_kind(map)?;
+    let created = app
+        .change(|reg, _, ops| {
+            if reg.channels.contains_key(&name) {
+                return false;
+            }
+            reg.put_channel(&name, kind, false, ops);
+            true
+        })
+        .await
+        .map_err(storage)?;
+    if !created {
+        return Err(ApiError::Conflict(format!(
+            "name: a channel named {name:?} exists already"
+        )));
+    }
+    let value = app.registry().channel_json(&name);
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+pub async fn get_channel(State(app): State<Arc<App>>, Path(name): Path<String>) -> ApiResult {
+    match app.registry().channel_json(&name) {
+        Some(v) => Ok(Json(v).into_response()),
+        None => Err(channel_not_found(&name)),
+    }
+}
+
+pub async fn patch_channel(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let patch = json_object(body).await?;
+    if let Some(new_name) = patch.get("name")
+        && new_name.as_str() != Some(name.as_str())
+    {
+        return Err(ApiError::BadRequest(
+            "name: a channel cannot be renamed; create a new one and delete this one".into(),
+        ));
+    }
+    let current = app.registry().channels.get(&name).cloned();
+    let Some(current) = current else {
+        return Err(channel_not_found(&name));
+    };
+    let Value::Object(mut merged) = current.kind.to_json() else {
+        unreachable!("a channel's settings are an object")
+    };
+    if patch
+        .get("kind")
+        .is_some_and(|k| Some(k) != merged.get("kind"))
+    {
+        // A new kind brings its own fields.
+        merged.clear();
+    }
+    for (key, value) in patch {
+        if value.is_null() {
+            merged.remove(&key);
+        } else {
+            merged.insert(key, value);
+        }
+    }
+    let kind = channel_kind(merged)?;
+    app.change(|reg, _, ops| reg.put_channel(&name, kind, current.managed, ops))
+        .await
+        .map_err(storage)?;
+    let value = app.registry().channel_json(&name);
+    Ok(Json(value).into_response())
+}
+
+pub async fn delete_channel(State(app): State<Arc<App>>, Path(name): Path<String>) -> ApiResult {
+    app.change(|reg, _, ops| reg.delete_channel(&name, ops))
+        .await
+        .map_err(storage)??;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn test_channel(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult {
+    if !app.registry().channels.contains_key(&name) {
+        return Err(channel_not_found(&name));
+    }
+    let base = base_url(&app, &headers);
+    let event = Event {
+        event_id: Uuid::new_v4().to_string(),
+        event: "test".into(),
+        check: json!({"uuid": null, "name": "hb test", "slug": "hb-test", "status": "up"}),
+        reason: Some(format!("a test of channel {name:?}")),
+        at: app.now(),
+        repeat: 0,
+        body: None,
+        check_url: base,
+    };
+    let app2 = app.clone();
+    let event2 = event.clone();
+    let delivery = tokio::task::spawn_blocking(move || outbox::deliver_now(&app2, &name, &event2))
+        .await
+        .map_err(|e| storage(e.to_string()))?;
+    Ok(Json(json!({
+        "event": "test",
+        "event_id": event.event_id,
+        "ok": delivery.ok,
+        "status_code": delivery.status_code,
+        "error": delivery.error,
+    }))
+    .into_response())
+}

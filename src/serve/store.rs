@@ -1,0 +1,556 @@
+//! Durable storage. The monitor keeps its working set in memory and writes every
+//! change through a [`Store`]; SQLite is the one implementation so far.
+//!
+//! One writer thread owns the write connection and commits whatever is queued as one
+//! transaction (group commit, no fixed wait); a caller is answered only after its
+//! changes are committed.
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::sync::{Mutex, mpsc};
+
+/// Pings kept per check; older ones are trimmed.
+pub const PING_HISTORY: u64 = 1000;
+/// Flips kept per check.
+pub const FLIP_HISTORY: i64 = 1000;
+/// Notifications (outbox rows that are done) kept per check.
+pub const NOTIFICATION_HISTORY: i64 = 1000;
+
+#[derive(Debug, Clone)]
+pub struct CheckRow {
+    pub uuid: String,
+    pub spec: String,
+    pub managed: bool,
+    pub default_grace_ms: i64,
+    pub state: String,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PingRow {
+    pub check_uuid: String,
+    pub n: u64,
+    pub at_ms: i64,
+    pub kind: &'static str,
+    pub exit_code: Option<u8>,
+    pub rid: Option<String>,
+    pub remote_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub method: String,
+    pub body: Option<String>,
+    pub duration: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FlipRow {
+    pub check_uuid: String,
+    pub at_ms: i64,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub event_id: String,
+    pub event: String,
+    pub channel: String,
+    pub check_uuid: Option<String>,
+    /// The event as JSON, enough to deliver it after a restart.
+    pub payload: String,
+    pub attempts: u32,
+    pub next_attempt_ms: i64,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub attempts: u32,
+    pub at_ms: i64,
+    pub next_attempt_ms: i64,
+    pub done: bool,
+    pub ok: bool,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// One change to durable state.
+#[derive(Debug, Clone)]
+pub enum Op {
+    PutCheck(CheckRow),
+    PutState {
+        uuid: String,
+        state: String,
+    },
+    DeleteCheck(String),
+    Ping(PingRow),
+    Flip(FlipRow),
+    PutChannel {
+        name: String,
+        config: String,
+        managed: bool,
+    },
+    DeleteChannel(String),
+    Enqueue(OutboxRow),
+    Attempt(AttemptRow),
+}
+
+/// Everything loaded at start-up.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub checks: Vec<CheckRow>,
+    pub channels: Vec<(String, String, bool)>,
+    /// Outbox rows not yet done.
+    pub pending: Vec<OutboxRow>,
+    pub max_outbox_id: i64,
+}
+
+/// The storage interface, so another database can follow SQLite.
+pub trait Store: Send + 'static {
+    /// Applies a group of changes atomically.
+    fn commit(&mut self, ops: &[Op]) -> Result<()>;
+}
+
+/// Reads history; safe to call from many threads.
+pub trait History: Send + Sync + 'static {
+    fn pings(&self, uuid: &str, limit: usize) -> Result<Vec<Value>>;
+    fn flips(&self, uuid: &str, limit: usize) -> Result<Vec<Value>>;
+    fn notifications(&self, uuid: &str, limit: usize) -> Result<Vec<Value>>;
+}
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE checks (
+    uuid TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    managed INTEGER NOT NULL DEFAULT 0,
+    default_grace_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE pings (
+    check_uuid TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    exit_code INTEGER,
+    rid TEXT,
+    remote_addr TEXT,
+    user_agent TEXT,
+    method TEXT NOT NULL,
+    body TEXT,
+    duration REAL,
+    PRIMARY KEY (check_uuid, n)
+) WITHOUT ROWID;
+CREATE TABLE flips (
+    id INTEGER PRIMARY KEY,
+    check_uuid TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    from_status TEXT NOT NULL,
+    to_status TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX flips_by_check ON flips (check_uuid, id);
+CREATE TABLE channels (
+    name TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    managed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    check_uuid TEXT,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_ms INTEGER NOT NULL,
+    last_attempt_ms INTEGER,
+    done INTEGER NOT NULL DEFAULT 0,
+    ok INTEGER NOT NULL DEFAULT 0,
+    status_code INTEGER,
+    error TEXT,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX outbox_by_check ON outbox (check_uuid, id);
+CREATE INDEX outbox_pending ON outbox (done) WHERE done = 0;
+"#];
+
+fn configure(conn: &Connection, synchronous: &str) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = version.max(0) as usize;
+    if version > MIGRATIONS.len() {
+        anyhow::bail!(
+            "the database was written by a newer hb (schema {version}, this hb knows {}); upgrade hb",
+            MIGRATIONS.len()
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+pub struct SqliteHistory {
+    conn: Mutex<Connection>,
+}
+
+/// Opens (creating if needed) the database; returns the writer side, the reader side
+/// and what is stored.
+pub fn open_sqlite(
+    path: &Path,
+    synchronous: &str,
+) -> Result<(SqliteStore, SqliteHistory, Snapshot)> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the database directory {}", dir.display()))?;
+    }
+    let open = || {
+        Connection::open(path)
+            .with_context(|| format!("cannot open the database {}", path.display()))
+    };
+    let mut conn = open()?;
+    configure(&conn, synchronous)
+        .and_then(|_| migrate(&mut conn))
+        .with_context(|| format!("cannot prepare the database {}", path.display()))?;
+    let snapshot =
+        load(&conn).with_context(|| format!("cannot read the database {}", path.display()))?;
+    let reader = open()?;
+    configure(&reader, synchronous)?;
+    Ok((
+        SqliteStore { conn },
+        SqliteHistory {
+            conn: Mutex::new(reader),
+        },
+        snapshot,
+    ))
+}
+
+fn load(conn: &Connection) -> Result<Snapshot> {
+    let mut snapshot = Snapshot::default();
+    let mut stmt =
+        conn.prepare("SELECT uuid, spec, managed, default_grace_ms, state, created_ms FROM checks ORDER BY created_ms, uuid")?;
+    snapshot.checks = stmt
+        .query_map([], |r| {
+            Ok(CheckRow {
+                uuid: r.get(0)?,
+                spec: r.get(1)?,
+                managed: r.get(2)?,
+                default_grace_ms: r.get(3)?,
+                state: r.get(4)?,
+                created_ms: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare("SELECT name, config, managed FROM channels ORDER BY name")?;
+    snapshot.channels = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms
+         FROM outbox WHERE done = 0 ORDER BY id",
+    )?;
+    snapshot.pending = stmt
+        .query_map([], |r| {
+            Ok(OutboxRow {
+                id: r.get(0)?,
+                event_id: r.get(1)?,
+                event: r.get(2)?,
+                channel: r.get(3)?,
+                check_uuid: r.get(4)?,
+                payload: r.get(5)?,
+                attempts: r.get(6)?,
+                next_attempt_ms: r.get(7)?,
+                created_ms: r.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    snapshot.max_outbox_id = conn
+        .query_row("SELECT MAX(id) FROM outbox", [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .optional()?
+        .flatten()
+        .unwrap_or(0);
+    Ok(snapshot)
+}
+
+impl Store for SqliteStore {
+    fn commit(&mut self, ops: &[Op]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for op in ops {
+            apply(&tx, op)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
+    match op {
+        Op::PutCheck(c) => {
+            tx.prepare_cached(
+                "INSERT INTO checks (uuid, spec, managed, default_grace_ms, state, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (uuid) DO UPDATE SET spec = ?2, managed = ?3, default_grace_ms = ?4, state = ?5",
+            )?
+            .execute(params![c.uuid, c.spec, c.managed, c.default_grace_ms, c.state, c.created_ms])?;
+        }
+        Op::PutState { uuid, state } => {
+            tx.prepare_cached("UPDATE checks SET state = ?2 WHERE uuid = ?1")?
+                .execute(params![uuid, state])?;
+        }
+        Op::DeleteCheck(uuid) => {
+            for sql in [
+                "DELETE FROM checks WHERE uuid = ?1",
+                "DELETE FROM pings WHERE check_uuid = ?1",
+                "DELETE FROM flips WHERE check_uuid = ?1",
+                "DELETE FROM outbox WHERE check_uuid = ?1 AND done = 1",
+            ] {
+                tx.prepare_cached(sql)?.execute([uuid])?;
+            }
+        }
+        Op::Ping(p) => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO pings (check_uuid, n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                p.check_uuid,
+                p.n as i64,
+                p.at_ms,
+                p.kind,
+                p.exit_code,
+                p.rid,
+                p.remote_addr,
+                p.user_agent,
+                p.method,
+                p.body,
+                p.duration
+            ])?;
+            // Trim in steps, not on every ping.
+            if p.n > PING_HISTORY && p.n % 100 == 0 {
+                tx.prepare_cached("DELETE FROM pings WHERE check_uuid = ?1 AND n <= ?2")?
+                    .execute(params![p.check_uuid, (p.n - PING_HISTORY) as i64])?;
+            }
+        }
+        Op::Flip(f) => {
+            tx.prepare_cached(
+                "INSERT INTO flips (check_uuid, at_ms, from_status, to_status, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![f.check_uuid, f.at_ms, f.from, f.to, f.reason])?;
+            tx.prepare_cached(
+                "DELETE FROM flips WHERE check_uuid = ?1 AND id <= (
+                     SELECT id FROM flips WHERE check_uuid = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+            )?
+            .execute(params![f.check_uuid, FLIP_HISTORY])?;
+        }
+        Op::PutChannel {
+            name,
+            config,
+            managed,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO channels (name, config, managed) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET config = ?2, managed = ?3",
+            )?
+            .execute(params![name, config, managed])?;
+        }
+        Op::DeleteChannel(name) => {
+            tx.prepare_cached("DELETE FROM channels WHERE name = ?1")?
+                .execute([name])?;
+        }
+        Op::Enqueue(o) => {
+            tx.prepare_cached(
+                "INSERT INTO outbox (id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                o.id,
+                o.event_id,
+                o.event,
+                o.channel,
+                o.check_uuid,
+                o.payload,
+                o.attempts,
+                o.next_attempt_ms,
+                o.created_ms
+            ])?;
+        }
+        Op::Attempt(a) => {
+            tx.prepare_cached(
+                "UPDATE outbox SET attempts = ?2, last_attempt_ms = ?3, next_attempt_ms = ?4, done = ?5, ok = ?6,
+                 status_code = ?7, error = ?8 WHERE id = ?1",
+            )?
+            .execute(params![
+                a.id,
+                a.attempts,
+                a.at_ms,
+                a.next_attempt_ms,
+                a.done,
+                a.ok,
+                a.status_code,
+                a.error
+            ])?;
+            if a.done {
+                tx.prepare_cached(
+                    "DELETE FROM outbox WHERE done = 1 AND check_uuid = (SELECT check_uuid FROM outbox WHERE id = ?1)
+                     AND id <= (SELECT o.id FROM outbox o WHERE o.done = 1 AND o.check_uuid =
+                         (SELECT check_uuid FROM outbox WHERE id = ?1) ORDER BY o.id DESC LIMIT 1 OFFSET ?2)",
+                )?
+                .execute(params![a.id, NOTIFICATION_HISTORY])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn time_text(ms: i64) -> Value {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| Value::String(super::check::rfc3339(t)))
+        .unwrap_or(Value::Null)
+}
+
+impl History for SqliteHistory {
+    fn pings(&self, uuid: &str, limit: usize) -> Result<Vec<Value>> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration
+             FROM pings WHERE check_uuid = ?1 ORDER BY n DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![uuid, limit as i64], |r| {
+            Ok(json!({
+                "n": r.get::<_, i64>(0)?,
+                "at": time_text(r.get(1)?),
+                "kind": r.get::<_, String>(2)?,
+                "exit_code": r.get::<_, Option<i64>>(3)?,
+                "rid": r.get::<_, Option<String>>(4)?,
+                "remote_addr": r.get::<_, Option<String>>(5)?,
+                "user_agent": r.get::<_, Option<String>>(6)?,
+                "method": r.get::<_, String>(7)?,
+                "body": r.get::<_, Option<String>>(8)?,
+                "duration": r.get::<_, Option<f64>>(9)?,
+            }))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn flips(&self, uuid: &str, limit: usize) -> Result<Vec<Value>> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT at_ms, from_status, to_status, reason FROM flips WHERE check_uuid = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![uuid, limit as i64], |r| {
+            Ok(json!({
+                "at": time_text(r.get(0)?),
+                "from": r.get::<_, String>(1)?,
+                "to": r.get::<_, String>(2)?,
+                "reason": r.get::<_, String>(3)?,
+            }))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn notifications(&self, uuid: &str, limit: usize) -> Result<Vec<Value>> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT event_id, event, channel, COALESCE(last_attempt_ms, created_ms), attempts, done, ok, status_code, error
+             FROM outbox WHERE check_uuid = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![uuid, limit as i64], |r| {
+            let done: bool = r.get(5)?;
+            let ok: bool = r.get(6)?;
+            Ok(json!({
+                "event_id": r.get::<_, String>(0)?,
+                "event": r.get::<_, String>(1)?,
+                "channel": r.get::<_, String>(2)?,
+                "at": time_text(r.get(3)?),
+                "attempts": r.get::<_, i64>(4)?,
+                "ok": if done || ok { Value::Bool(ok) } else { Value::Null },
+                "status_code": r.get::<_, Option<i64>>(7)?,
+                "error": r.get::<_, Option<String>>(8)?,
+            }))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// A batch for the writer thread, with whom to tell when it is committed.
+pub struct Batch {
+    pub ops: Vec<Op>,
+    pub done: Option<tokio::sync::oneshot::Sender<Result<(), String>>>,
+}
+
+/// The sending side of the writer thread.
+#[derive(Clone)]
+pub struct Writer(mpsc::Sender<Batch>);
+
+impl Writer {
+    /// Queues changes; the returned receiver answers once they are committed.
+    pub fn send(&self, ops: Vec<Op>) -> tokio::sync::oneshot::Receiver<Result<(), String>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if ops.is_empty() {
+            let _ = tx.send(Ok(()));
+            return rx;
+        }
+        if let Err(mpsc::SendError(batch)) = self.0.send(Batch {
+            ops,
+            done: Some(tx),
+        }) && let Some(done) = batch.done
+        {
+            let _ = done.send(Err("the database writer has stopped".into()));
+        }
+        rx
+    }
+}
+
+/// Starts the writer thread; it ends when every `Writer` is dropped and the queue is drained.
+pub fn spawn_writer(mut store: impl Store) -> (Writer, std::thread::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel::<Batch>();
+    let handle = std::thread::Builder::new()
+        .name("hb-db-writer".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut batches = vec![first];
+                while let Ok(more) = rx.try_recv() {
+                    batches.push(more);
+                    if batches.len() >= 4096 {
+                        break;
+                    }
+                }
+                let ops: Vec<Op> = batches
+                    .iter_mut()
+                    .flat_map(|b| std::mem::take(&mut b.ops))
+                    .collect();
+                let result = store.commit(&ops).map_err(|e| format!("{e:#}"));
+                if let Err(e) = &result {
+                    eprintln!("hb: database write failed: {e}");
+                }
+                for batch in batches {
+                    if let Some(done) = batch.done {
+                        let _ = done.send(result.clone());
+                    }
+                }
+            }
+        })
+        .expect("spawning a thread");
+    (Writer(tx), handle)
+}
