@@ -761,4 +761,301 @@ mod tests {
             ),
         ]);
     }
+
+    #[test]
+    fn never_goes_backwards_from_the_second_copy_of_a_repeated_hour() {
+        // cronsim answers 02:30+02:00 (00:30Z) here, 45 minutes in the past: the job
+        // already ran at the first 02:30 of the day, so the next one is tomorrow.
+        let s = Schedule::cron("30 2 * * *", "Europe/Paris").unwrap();
+        let t = ts("2026-10-25T01:15:00Z"); // 02:15+01:00, the second copy
+        assert_eq!(s.next_after(t), Some(ts("2026-10-26T01:30:00Z")));
+        let s = Schedule::cron("30 1 * * *", "America/New_York").unwrap();
+        let t = ts("2026-11-01T06:15:00Z"); // 01:15-05:00, the second copy
+        assert_eq!(s.next_after(t), Some(ts("2026-11-02T06:30:00Z")));
+    }
+
+    #[test]
+    fn due_times_strictly_increase_across_every_change() {
+        let exprs = [
+            "30 2 * * *",
+            "0 1-3 * * *",
+            "0,30 1,2 * * *",
+            "*/15 * * * *",
+            "*/7 * * * *",
+            "0 * * * *",
+            "30 * * * *",
+            "* 2 * * *",
+            "*/15 2 * * *",
+            "0 */2 * * *",
+            "45 1 * * *",
+        ];
+        let around = [
+            ("Europe/Paris", "2026-03-28T22:00:00Z"),
+            ("Europe/Paris", "2026-10-24T22:00:00Z"),
+            ("America/New_York", "2026-03-08T04:00:00Z"),
+            ("America/New_York", "2026-11-01T03:00:00Z"),
+            ("Australia/Lord_Howe", "2026-04-04T12:00:00Z"),
+            ("Australia/Lord_Howe", "2026-10-03T13:00:00Z"),
+        ];
+        for expr in exprs {
+            for (tz, start) in around {
+                let s = Schedule::cron(expr, tz).unwrap();
+                // From every minute of a 5-hour window around the change…
+                for minute in 0..300 {
+                    let t = ts(start) + SignedDuration::from_mins(minute);
+                    let next = s.next_after(t).unwrap();
+                    assert!(next > t, "{expr} in {tz}: {next} after {t}");
+                    // …nothing is due in between.
+                    let again = s.next_after(t + SignedDuration::from_secs(1));
+                    if next > t + SignedDuration::from_secs(1) {
+                        assert_eq!(again, Some(next), "{expr} in {tz} after {t}");
+                    }
+                }
+                let mut previous = ts(start);
+                for t in due_times(s, ts(start)).take(100) {
+                    assert!(t > previous, "{expr} in {tz}: {t} after {previous}");
+                    previous = t;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn subsecond_times_and_exact_due_times() {
+        let s = Schedule::cron("0 3 * * *", "UTC").unwrap();
+        // Strictly after: a due time is not its own next one.
+        assert_eq!(
+            s.next_after(ts("2026-01-01T03:00:00Z")),
+            Some(ts("2026-01-02T03:00:00Z"))
+        );
+        assert_eq!(
+            s.next_after(ts("2026-01-01T02:59:59.999Z")),
+            Some(ts("2026-01-01T03:00:00Z"))
+        );
+        assert_eq!(
+            s.next_after(ts("2026-01-01T03:00:00.5Z")),
+            Some(ts("2026-01-02T03:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn an_expression_that_never_fires_again_gives_none() {
+        // A fifth Monday in February is rare (2044, 2072, then 2112 as 2100 is not a
+        // leap year); near the end of the calendar there is no next one at all.
+        let s = Schedule::cron("0 0 * 2 mon#5", "UTC").unwrap();
+        assert_eq!(
+            s.next_after(ts("2026-01-01T00:00:00Z")),
+            Some(ts("2044-02-29T00:00:00Z"))
+        );
+        assert_eq!(
+            s.next_after(ts("2072-03-01T00:00:00Z")),
+            Some(ts("2112-02-29T00:00:00Z"))
+        );
+        let s = Schedule::cron("0 0 * * *", "UTC").unwrap();
+        assert_eq!(s.next_after(ts("9999-12-30T12:00:00Z")), None);
+        assert_eq!(
+            s.period(ts("9999-12-30T12:00:00Z")),
+            Duration::from_secs(86_400)
+        );
+    }
+
+    #[test]
+    fn intervals() {
+        let s = Schedule::parse_interval("24h").unwrap();
+        assert!(matches!(s, Schedule::Interval(d) if d == Duration::from_secs(86_400)));
+        assert_eq!(
+            s.next_after(ts("2026-01-01T10:00:00Z")),
+            Some(ts("2026-01-02T10:00:00Z"))
+        );
+        assert_eq!(s.cron_expr(), None);
+        assert_eq!(s.tz_name(), None);
+        assert!(Schedule::interval(Duration::from_secs(1)).is_ok());
+        let err = Schedule::interval(Duration::from_millis(999)).unwrap_err();
+        assert_eq!(err.field, "interval");
+        let times: Vec<_> = due_times(
+            Schedule::parse_interval("1h30m").unwrap(),
+            ts("2026-03-29T00:00:00Z"),
+        )
+        .take(3)
+        .map(|t| t.to_string())
+        .collect();
+        assert_eq!(
+            times,
+            [
+                "2026-03-29T01:30:00Z",
+                "2026-03-29T03:00:00Z",
+                "2026-03-29T04:30:00Z"
+            ]
+        );
+    }
+
+    #[test]
+    fn accessors_for_the_api() {
+        let s = Schedule::cron(" 0 3 * * * ", "europe/paris").unwrap();
+        assert_eq!(s.cron_expr(), Some("0 3 * * *"));
+        assert_eq!(s.tz_name(), Some("Europe/Paris"));
+        let s = Schedule::cron("@daily", "UTC").unwrap();
+        assert_eq!(s.cron_expr(), Some("@daily"));
+        assert_eq!(s.tz_name(), Some("UTC"));
+    }
+
+    #[test]
+    fn period_and_default_grace() {
+        let now = ts("2026-01-05T12:00:00Z");
+        let period = |expr: &str| Schedule::cron(expr, "UTC").unwrap().period(now).as_secs();
+        assert_eq!(period("*/5 * * * *"), 300);
+        assert_eq!(period("@hourly"), 3600);
+        assert_eq!(period("0 3 * * *"), 86_400);
+        assert_eq!(period("0 3 * * mon"), 7 * 86_400);
+        assert_eq!(period("0 9,17 * * *"), 16 * 3600); // 17:00, then 09:00
+        let interval = Schedule::parse_interval("7d").unwrap();
+        assert_eq!(interval.period(now), Duration::from_secs(7 * 86_400));
+        // The night the clocks go forward a daily 02:00 job is 23 hours apart.
+        let paris = Schedule::cron("0 2 * * *", "Europe/Paris").unwrap();
+        assert_eq!(
+            paris.period(ts("2026-03-28T12:00:00Z")).as_secs(),
+            23 * 3600
+        );
+        // Cron periods get the same grace as intervals of that length.
+        let grace = |expr: &str| default_grace(Schedule::cron(expr, "UTC").unwrap().period(now));
+        assert_eq!(grace("*/5 * * * *"), Duration::from_secs(150));
+        assert_eq!(grace("0 * * * *"), Duration::from_secs(603));
+        assert_eq!(grace("0 3 * * *"), Duration::from_secs(3575));
+        assert_eq!(grace("0 3 * * 1"), Duration::from_secs(10_631));
+    }
+
+    fn error(result: Result<Schedule, ScheduleError>) -> ScheduleError {
+        result.expect_err("an error")
+    }
+
+    #[test]
+    fn errors_name_the_value_the_problem_and_what_is_accepted() {
+        let e = error(Schedule::cron("61 * * * *", "UTC"));
+        assert_eq!(e.field, "cron");
+        assert_eq!(
+            e.message,
+            "cron \"61 * * * *\": minute 61 is out of range 0-59"
+        );
+        assert_eq!(e.to_string(), e.message);
+
+        let e = error(Schedule::cron("* * * *", "UTC"));
+        assert_eq!(e.field, "cron");
+        assert!(
+            e.message
+                .starts_with("cron \"* * * *\": expected 5 fields, found 4; write 5 fields"),
+            "{e}"
+        );
+
+        let e = error(Schedule::cron("0 3 * * *", "Mars/Base"));
+        assert_eq!(e.field, "tz");
+        assert_eq!(
+            e.message,
+            "tz \"Mars/Base\" is not a known IANA time zone; use a name like \"Europe/Paris\" or \"UTC\""
+        );
+
+        let e = error(Schedule::parse_interval("abc"));
+        assert_eq!(e.field, "interval");
+        assert!(
+            e.message
+                .starts_with("interval \"abc\" is not a duration; write a number and a unit"),
+            "{e}"
+        );
+
+        let e = error(Schedule::parse_interval("500ms"));
+        assert_eq!(e.field, "interval");
+        assert!(
+            e.message
+                .starts_with("interval \"500ms\" is shorter than 1s;"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn refuses_what_cronsim_refuses() {
+        let cases = [
+            (
+                "0 0 * * * *",
+                "6 fields given, but fields for seconds or years are not supported",
+            ),
+            ("0 0 0 * * * 2026", "7 fields given"),
+            ("", "the expression is empty"),
+            ("@reboot", "@reboot has no due time"),
+            ("@often", "not a known nickname"),
+            ("* 24 * * *", "hour 24 is out of range 0-23"),
+            ("* * 0 * *", "day-of-month 0 is out of range 1-31"),
+            ("* * 32 * *", "day-of-month 32 is out of range 1-31"),
+            ("* * * 13 *", "month 13 is out of range 1-12"),
+            ("* * * * 8", "day-of-week 8 is out of range 0-7"),
+            ("* * * foo *", "month \"FOO\" is not a number or a name"),
+            ("*/0 * * * *", "has a bad step"),
+            ("30-10 * * * *", "minute range 30-10 runs backwards"),
+            ("1,,2 * * * *", "minute has an empty value"),
+            ("* * * * 5#6", "# is followed by 1-5"),
+            ("* * * * L", "L follows a weekday number"),
+            ("* * 15W * *", "day-of-month \"15W\" is not a number"),
+            ("* * ? * *", "day-of-month \"?\" is not a number"),
+            (
+                "0 0 30 2 *",
+                "day-of-month 30 never occurs in the months given",
+            ),
+            ("0 0 31 4,6 *", "day-of-month 31 never occurs"),
+        ];
+        for (expr, why) in cases {
+            let e = error(Schedule::cron(expr, "UTC"));
+            assert_eq!(e.field, "cron", "{expr}");
+            assert!(e.message.contains(why), "{expr}: {e}");
+            assert!(!e.message.contains('\n'), "{expr}: {e}");
+        }
+        // OR with a restricted day-of-week: there is always a Monday.
+        assert!(Schedule::cron("0 0 30 2 1", "UTC").is_ok());
+        assert!(Schedule::cron("0 0 L 2 *", "UTC").is_ok());
+    }
+
+    #[test]
+    fn command_line_form_is_an_interval_or_a_cron_expression() {
+        let s = Schedule::parse_cli("15m", "UTC").unwrap();
+        assert!(matches!(s, Schedule::Interval(d) if d == Duration::from_secs(900)));
+        let s = Schedule::parse_cli("1h 30m", "UTC").unwrap();
+        assert!(matches!(s, Schedule::Interval(d) if d == Duration::from_secs(5400)));
+        let s = Schedule::parse_cli("0 3 * * *", "Europe/Paris").unwrap();
+        assert_eq!(s.cron_expr(), Some("0 3 * * *"));
+        assert_eq!(s.tz_name(), Some("Europe/Paris"));
+        assert!(Schedule::parse_cli("@daily", "UTC").is_ok());
+        assert_eq!(error(Schedule::parse_cli("abc", "UTC")).field, "interval");
+        assert_eq!(error(Schedule::parse_cli("500ms", "UTC")).field, "interval");
+        assert_eq!(error(Schedule::parse_cli("* * * *", "UTC")).field, "cron");
+        assert_eq!(
+            error(Schedule::parse_cli("0 3 * * *", "Mars/Base")).field,
+            "tz"
+        );
+    }
+
+    #[test]
+    fn formats_in_the_zone_offset_and_z_for_utc() {
+        let t = ts("2026-03-29T01:00:00.75Z");
+        let zone = |name: &str| parse_tz(name).unwrap();
+        assert_eq!(format_in_zone(t, &zone("UTC")), "2026-03-29T01:00:00Z");
+        assert_eq!(format_in_zone(t, &zone("Etc/UTC")), "2026-03-29T01:00:00Z");
+        assert_eq!(
+            format_in_zone(t, &zone("Europe/Paris")),
+            "2026-03-29T03:00:00+02:00"
+        );
+        assert_eq!(
+            format_in_zone(t, &zone("Europe/London")),
+            "2026-03-29T02:00:00+01:00"
+        );
+        assert_eq!(
+            format_in_zone(t, &zone("Asia/Kolkata")),
+            "2026-03-29T06:30:00+05:30"
+        );
+        let winter = ts("2026-01-15T12:00:00Z");
+        assert_eq!(
+            format_in_zone(winter, &zone("Europe/London")),
+            "2026-01-15T12:00:00+00:00"
+        );
+        assert_eq!(
+            format_in_zone(winter, &zone("America/New_York")),
+            "2026-01-15T07:00:00-05:00"
+        );
+    }
 }

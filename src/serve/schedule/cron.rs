@@ -679,3 +679,103 @@ impl<'a> Cursor<'a> {
         self.instant(self.dt, self.fold)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(expr: &str) -> Spec {
+        CronSchedule::parse(expr, "UTC").unwrap().spec
+    }
+
+    fn bits(values: &[u32]) -> u64 {
+        values.iter().fold(0, |m, v| m | 1 << v)
+    }
+
+    #[test]
+    fn lists_ranges_steps_and_names() {
+        assert_eq!(spec("*/15 * * * *").minutes, bits(&[0, 15, 30, 45]));
+        assert_eq!(spec("5/20 * * * *").minutes, bits(&[5, 25, 45]));
+        assert_eq!(spec("10-30/10 * * * *").minutes, bits(&[10, 20, 30]));
+        assert_eq!(spec("1,5,7-9 * * * *").minutes, bits(&[1, 5, 7, 8, 9]));
+        assert_eq!(
+            spec("0 * * * *").hours as u64,
+            bits(&(0..24).collect::<Vec<_>>())
+        );
+        assert_eq!(
+            spec("0 0 * jan,Mar-may *").months as u64,
+            bits(&[1, 3, 4, 5])
+        );
+        assert_eq!(
+            spec("0 0 * * mon-fri").weekdays as u64,
+            bits(&[1, 2, 3, 4, 5])
+        );
+        // 7 is Sunday, like 0; a step over * counts 0-7 as cronsim does.
+        assert_eq!(spec("0 0 * * 7").weekdays, 1);
+        assert_eq!(spec("0 0 * * */2").weekdays as u64, bits(&[0, 2, 4, 6]));
+        assert_eq!(spec("0 0 * * sun,SAT").weekdays as u64, bits(&[0, 6]));
+    }
+
+    #[test]
+    fn special_day_forms() {
+        let s = spec("0 0 L * *");
+        assert!(s.last_day && s.days == 0);
+        assert!(spec("0 0 LW * *").last_weekday);
+        assert_eq!(spec("0 0 * * 5L").last_weekdays, 1 << 5);
+        assert_eq!(spec("0 0 * * 7L").last_weekdays, 1);
+        assert_eq!(spec("0 0 * * fri#2").nth[5], 1 << 1);
+        assert_eq!(spec("0 0 * * 1#1,1#5").nth[1], 0b10001);
+    }
+
+    #[test]
+    fn day_of_month_and_week_combine_as_vixie() {
+        // Either starts with *: both must match. Otherwise either may.
+        assert!(spec("0 0 * * 1").day_and);
+        assert!(spec("0 0 13 * *").day_and);
+        assert!(spec("0 0 */2 * 1").day_and);
+        assert!(!spec("0 0 13 * 5").day_and);
+        assert!(!spec("0 0 1-7 * 1").day_and);
+    }
+
+    #[test]
+    fn fixed_time_jobs_use_the_wall_clock() {
+        for expr in [
+            "0 3 * * *",
+            "30 2 * * 0",
+            "0,30 2 * * *",
+            "0 1-3 * * *",
+            "@daily",
+        ] {
+            assert!(spec(expr).wall_clock, "{expr}");
+        }
+        for expr in [
+            "*/15 * * * *",
+            "0 * * * *",
+            "* 2 * * *",
+            "*/15 2 * * *",
+            "0 */2 * * *",
+            "@hourly",
+        ] {
+            assert!(!spec(expr).wall_clock, "{expr}");
+        }
+    }
+
+    #[test]
+    fn matches_month_ends() {
+        let s = spec("0 0 L * *");
+        let date = |y, m, d| Date::new(y, m, d).unwrap();
+        assert!(s.match_day(date(2028, 2, 29)));
+        assert!(!s.match_day(date(2028, 2, 28)));
+        assert!(s.match_day(date(2027, 2, 28)));
+        assert!(s.match_day(date(2026, 4, 30)));
+        // The last weekday of May 2026 is Friday the 29th (the 31st is a Sunday).
+        let s = spec("0 0 LW * *");
+        assert!(s.match_day(date(2026, 5, 29)));
+        assert!(!s.match_day(date(2026, 5, 31)));
+        // The last Friday of a month, and the second one.
+        assert!(spec("0 0 * * 5L").match_day(date(2026, 1, 30)));
+        assert!(!spec("0 0 * * 5L").match_day(date(2026, 1, 23)));
+        assert!(spec("0 0 * * 5#2").match_day(date(2026, 1, 9)));
+        assert!(!spec("0 0 * * 5#2").match_day(date(2026, 1, 2)));
+    }
+}
