@@ -88,13 +88,19 @@ impl Schedule {
 
     /// The command-line form: an interval if it reads as a duration, else a cron
     /// expression. A single word that is neither (`"abc"`) is reported as a bad
-    /// interval, since a cron expression has 5 fields.
+    /// interval (field `"interval"`), since a cron expression has 5 fields.
     pub fn parse_cli(text: &str, tz: &str) -> Result<Schedule, ScheduleError> {
         let trimmed = text.trim();
-        if duration::parse(trimmed).is_ok()
-            || (!trimmed.starts_with('@') && trimmed.split_whitespace().count() == 1)
-        {
+        if duration::parse(trimmed).is_ok() {
             return Schedule::parse_interval(trimmed);
+        }
+        if !trimmed.starts_with('@') && trimmed.split_whitespace().count() == 1 {
+            return Err(ScheduleError::new(
+                "interval",
+                format!(
+                    "{trimmed:?} is neither an interval nor a cron expression; write an interval like 90s, 15m or 24h, or 5 cron fields like \"0 3 * * *\", or a nickname like @daily"
+                ),
+            ));
         }
         Schedule::cron(trimmed, tz)
     }
