@@ -151,7 +151,13 @@ impl Settings {
                 }
             }
             (None, Some(cron)) => Schedule::cron(cron, spec.tz.as_deref().unwrap_or("UTC"))
-                .map_err(|e| format!("{}: {}", e.field, e.message))?,
+                .map_err(|e| {
+                    if e.message.starts_with(e.field) {
+                        e.message
+                    } else {
+                        format!("{}: {}", e.field, e.message)
+                    }
+                })?,
         };
         let grace_period = opt_duration(&spec.grace_period, "grace_period")?;
         let max_runtime = opt_duration(&spec.max_runtime, "max_runtime")?;

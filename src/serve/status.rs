@@ -612,3 +612,366 @@ fn seconds_text(seconds: f64) -> String {
         format!("{}ms", (seconds * 1000.0).round() as u64)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::check::{Settings, parse_spec};
+    use serde_json::json;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn settings(extra: serde_json::Value) -> Settings {
+        let mut spec = json!({"name": "job", "interval": "1h", "grace_period": "10m"});
+        for (k, v) in extra.as_object().unwrap() {
+            spec[k] = v.clone();
+        }
+        Settings::from_spec(&parse_spec(spec).unwrap(), t("2026-01-01T00:00:00Z"), false).unwrap()
+    }
+
+    fn ping(kind: PingKind, code: Option<u8>, at: &str) -> Ping {
+        Ping {
+            kind,
+            exit_code: code,
+            rid: None,
+            at: t(at),
+        }
+    }
+
+    fn events(out: &Outcome) -> Vec<(&'static str, Option<String>, u32)> {
+        out.alerts
+            .iter()
+            .map(|a| (a.event, a.reason.clone(), a.repeat))
+            .collect()
+    }
+
+    #[test]
+    fn new_check_never_alerts() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        assert_eq!(
+            st.view(&s, t("2030-01-01T00:00:00Z")),
+            (Status::New, None, None)
+        );
+        assert_eq!(st.next_deadline(&s), None);
+        assert_eq!(st.tick(&s, t("2030-01-01T00:00:00Z")), Outcome::default());
+    }
+
+    #[test]
+    fn up_late_down_then_recovery() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        let out = st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:00Z"));
+        assert_eq!(out.flips.len(), 1, "new → up is a flip");
+        assert!(out.alerts.is_empty(), "new → up alerts nobody");
+        let due = t("2026-01-01T01:00:00Z");
+        let alert_at = t("2026-01-01T01:10:00Z");
+        assert_eq!(
+            st.view(&s, t("2026-01-01T00:30:00Z")),
+            (Status::Up, Some(due), Some(alert_at))
+        );
+        assert_eq!(st.view(&s, due), (Status::Late, Some(due), Some(alert_at)));
+        assert_eq!(st.next_deadline(&s), Some(alert_at));
+        assert!(
+            st.tick(&s, t("2026-01-01T01:09:59Z")).alerts.is_empty(),
+            "late alerts nobody"
+        );
+        let out = st.tick(&s, alert_at);
+        assert_eq!(events(&out), vec![("down", Some("missed".into()), 0)]);
+        assert_eq!(st.view(&s, alert_at), (Status::Down, None, None));
+        let out = st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T02:00:00Z"));
+        assert_eq!(events(&out), vec![("up", None, 0)]);
+        assert_eq!(st.health, Health::Up);
+    }
+
+    #[test]
+    fn failures_go_down_at_once_with_the_reason() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        let out = st.apply_ping(
+            &s,
+            &ping(PingKind::Success, Some(3), "2026-01-01T00:00:00Z"),
+        );
+        assert_eq!(events(&out), vec![("down", Some("exit code 3".into()), 0)]);
+        let out = st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:01:00Z"));
+        assert!(out.alerts.is_empty(), "already down: no second alert");
+        let mut st = State::default();
+        let out = st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:00:00Z"));
+        assert_eq!(events(&out), vec![("down", Some("failed".into()), 0)]);
+        assert_eq!(st.last_ping, Some(t("2026-01-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn alert_after_failures_tolerates_the_first_ones() {
+        let s = settings(json!({"alert_after_failures": 3}));
+        let mut st = State::default();
+        for (i, at) in ["2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"]
+            .iter()
+            .enumerate()
+        {
+            let out = st.apply_ping(&s, &ping(PingKind::Fail, None, at));
+            assert!(out.alerts.is_empty(), "failure {} is tolerated", i + 1);
+            assert_eq!(st.health, Health::Up);
+            assert_eq!(st.failures, i as u32 + 1);
+        }
+        assert_eq!(
+            st.next_due(&s),
+            Some(t("2026-01-01T02:00:00Z")),
+            "a tolerated failure moves the deadline"
+        );
+        let out = st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T02:00:00Z"));
+        assert_eq!(events(&out), vec![("down", Some("failed".into()), 0)]);
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T03:00:00Z"));
+        assert_eq!(st.failures, 0);
+    }
+
+    #[test]
+    fn a_run_that_never_ends_is_stuck() {
+        let s = settings(json!({"max_runtime": "30m"}));
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:00Z"));
+        st.apply_ping(&s, &ping(PingKind::Start, None, "2026-01-01T01:00:00Z"));
+        let (status, next_due, alert_at) = st.view(&s, t("2026-01-01T01:05:00Z"));
+        assert_eq!(status, Status::Running);
+        assert_eq!(
+            next_due,
+            Some(t("2026-01-01T01:00:00Z")),
+            "next_due as before the start"
+        );
+        assert_eq!(alert_at, Some(t("2026-01-01T01:30:00Z")));
+        assert!(
+            st.tick(&s, t("2026-01-01T01:15:00Z")).alerts.is_empty(),
+            "running suspends the missed deadline"
+        );
+        let out = st.tick(&s, t("2026-01-01T01:30:00Z"));
+        assert_eq!(events(&out), vec![("down", Some("stuck".into()), 0)]);
+        assert_eq!(st.view(&s, t("2026-01-01T01:31:00Z")).0, Status::Down);
+        let out = st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T01:40:00Z"));
+        assert_eq!(events(&out), vec![("up", None, 0)]);
+        assert_eq!(out.duration, Some(2400.0));
+    }
+
+    #[test]
+    fn a_down_check_that_starts_runs_without_alert_and_recovers_at_the_end() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:00:00Z"));
+        let out = st.apply_ping(&s, &ping(PingKind::Start, None, "2026-01-01T00:10:00Z"));
+        assert!(out.alerts.is_empty() && out.flips.is_empty());
+        assert_eq!(st.view(&s, t("2026-01-01T00:11:00Z")).0, Status::Running);
+        let out = st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:12:00Z"));
+        assert_eq!(events(&out), vec![("up", None, 0)]);
+    }
+
+    #[test]
+    fn rid_pairs_a_start_with_its_end() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        let mut start = ping(PingKind::Start, None, "2026-01-01T00:00:00Z");
+        start.rid = Some("a".into());
+        st.apply_ping(&s, &start);
+        let mut other = ping(PingKind::Success, None, "2026-01-01T00:00:05Z");
+        other.rid = Some("b".into());
+        assert_eq!(
+            st.apply_ping(&s, &other).duration,
+            None,
+            "another run's end"
+        );
+        assert!(st.run.is_some(), "the run stays open");
+        let mut end = ping(PingKind::Success, None, "2026-01-01T00:00:10Z");
+        end.rid = Some("a".into());
+        assert_eq!(st.apply_ping(&s, &end).duration, Some(10.0));
+        assert_eq!(st.last_duration, Some(10.0));
+    }
+
+    #[test]
+    fn log_and_start_change_no_deadline() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:00Z"));
+        let before = st.next_due(&s);
+        st.apply_ping(&s, &ping(PingKind::Log, None, "2026-01-01T00:30:00Z"));
+        assert_eq!(st.next_due(&s), before);
+        assert_eq!(st.last_ping, Some(t("2026-01-01T00:00:00Z")));
+        assert_eq!(st.n_pings, 2);
+    }
+
+    #[test]
+    fn pause_silences_and_a_ping_unpauses() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:00Z"));
+        let out = st.pause(t("2026-01-01T00:01:00Z"));
+        assert_eq!(out.flips[0].to, Health::Paused);
+        assert_eq!(
+            st.view(&s, t("2026-01-02T00:00:00Z")),
+            (Status::Paused, None, None)
+        );
+        assert_eq!(st.next_deadline(&s), None);
+        st.apply_ping(&s, &ping(PingKind::Start, None, "2026-01-01T00:02:00Z"));
+        st.apply_ping(&s, &ping(PingKind::Log, None, "2026-01-01T00:03:00Z"));
+        assert_eq!(st.health, Health::Paused, "start and log change nothing");
+        let out = st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:04:00Z"));
+        assert!(out.alerts.is_empty());
+        assert_eq!(st.health, Health::Up);
+        st.pause(t("2026-01-01T00:05:00Z"));
+        let out = st.resume(t("2026-01-01T00:06:00Z"));
+        assert_eq!(out.flips[0].to, Health::New);
+        assert_eq!(st.view(&s, t("2026-01-01T00:07:00Z")).0, Status::New);
+        st.pause(t("2026-01-01T00:08:00Z"));
+        let out = st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:09:00Z"));
+        assert_eq!(
+            events(&out),
+            vec![("down", Some("failed".into()), 0)],
+            "a failure un-pauses"
+        );
+    }
+
+    #[test]
+    fn realert_repeats_while_down() {
+        let s = settings(json!({"realert": "1h"}));
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:00:00Z"));
+        let mut repeats = Vec::new();
+        // Three hours, ticking each minute as the engine would at each deadline.
+        let mut now = t("2026-01-01T00:00:00Z");
+        let end = t("2026-01-01T03:00:00Z");
+        while now <= end {
+            if st.next_deadline(&s).is_some_and(|d| d <= now) {
+                for (event, _, repeat) in events(&st.tick(&s, now)) {
+                    repeats.push((event, repeat));
+                }
+            }
+            now = now.checked_add(SignedDuration::from_secs(60)).unwrap();
+        }
+        assert_eq!(repeats, vec![("down", 1), ("down", 2), ("down", 3)]);
+    }
+
+    #[test]
+    fn escalation_adds_channels_and_they_hear_the_recovery() {
+        let s = settings(json!({"escalation": [{"after": "30m", "channels": ["pager"]}]}));
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:00:00Z"));
+        assert_eq!(st.next_deadline(&s), Some(t("2026-01-01T00:30:00Z")));
+        assert!(st.tick(&s, t("2026-01-01T00:29:00Z")).alerts.is_empty());
+        let out = st.tick(&s, t("2026-01-01T00:30:00Z"));
+        assert_eq!(out.alerts.len(), 1);
+        assert_eq!(out.alerts[0].targets, Targets::Only(vec!["pager".into()]));
+        assert!(
+            st.tick(&s, t("2026-01-01T02:00:00Z")).alerts.is_empty(),
+            "each step once"
+        );
+        let out = st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T03:00:00Z"));
+        assert_eq!(
+            out.alerts[0].targets,
+            Targets::CheckAnd(vec!["pager".into()])
+        );
+    }
+
+    fn run(st: &mut State, s: &Settings, start: &str, end: &str) -> Outcome {
+        st.apply_ping(s, &ping(PingKind::Start, None, start));
+        st.apply_ping(s, &ping(PingKind::Success, None, end))
+    }
+
+    #[test]
+    fn slow_runs_alert_while_running_once_there_is_a_history() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        for hour in 0..5 {
+            let out = run(
+                &mut st,
+                &s,
+                &format!("2026-01-01T0{hour}:00:00Z"),
+                &format!("2026-01-01T0{hour}:00:10Z"),
+            );
+            assert!(out.alerts.is_empty());
+        }
+        assert_eq!(st.median_duration(), Some(10.0));
+        assert_eq!(st.slow_threshold(&s), Some(30.0));
+        st.apply_ping(&s, &ping(PingKind::Start, None, "2026-01-01T06:00:00Z"));
+        assert_eq!(st.next_deadline(&s), Some(t("2026-01-01T06:00:30Z")));
+        let out = st.tick(&s, t("2026-01-01T06:00:30Z"));
+        assert_eq!(out.alerts.len(), 1);
+        assert_eq!(out.alerts[0].event, "slow");
+        assert_eq!(
+            st.view(&s, t("2026-01-01T06:00:31Z")).0,
+            Status::Running,
+            "the check stays up"
+        );
+        let out = st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T06:01:00Z"));
+        assert!(out.alerts.is_empty(), "one slow alert per run");
+        let off = settings(json!({"slow": false}));
+        assert_eq!(st.slow_threshold(&off), None);
+    }
+
+    #[test]
+    fn too_fast_runs_alert() {
+        let s = settings(json!({"min_duration": "1m"}));
+        let mut st = State::default();
+        let out = run(&mut st, &s, "2026-01-01T00:00:00Z", "2026-01-01T00:00:05Z");
+        assert_eq!(events(&out)[0].0, "too_fast");
+        let out = run(&mut st, &s, "2026-01-01T01:00:00Z", "2026-01-01T01:02:00Z");
+        assert!(out.alerts.is_empty());
+    }
+
+    #[test]
+    fn durations_keep_the_last_twenty() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        for i in 0..25u32 {
+            let start = t("2026-01-01T00:00:00Z")
+                .checked_add(SignedDuration::from_hours(i as i64))
+                .unwrap();
+            st.apply_ping(
+                &s,
+                &Ping {
+                    kind: PingKind::Start,
+                    exit_code: None,
+                    rid: None,
+                    at: start,
+                },
+            );
+            let end = start
+                .checked_add(SignedDuration::from_secs(i as i64 + 1))
+                .unwrap();
+            st.apply_ping(
+                &s,
+                &Ping {
+                    kind: PingKind::Success,
+                    exit_code: None,
+                    rid: None,
+                    at: end,
+                },
+            );
+        }
+        assert_eq!(st.durations.len(), DURATION_HISTORY);
+        assert_eq!(st.durations[0], 6.0);
+    }
+
+    #[test]
+    fn after_a_restart_a_passed_deadline_gets_one_grace_period() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:00Z"));
+        let restart = t("2026-01-01T05:00:00Z");
+        st.on_startup(&s, restart);
+        assert!(st.tick(&s, restart).alerts.is_empty());
+        assert_eq!(st.next_deadline(&s), Some(t("2026-01-01T05:10:00Z")));
+        let out = st.tick(&s, t("2026-01-01T05:10:00Z"));
+        assert_eq!(events(&out), vec![("down", Some("missed".into()), 0)]);
+        // A deadline still ahead is left alone.
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:00Z"));
+        st.on_startup(&s, t("2026-01-01T00:30:00Z"));
+        assert_eq!(st.hold_until, None);
+    }
+
+    #[test]
+    fn median_of_even_and_odd_counts() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+    }
+}
