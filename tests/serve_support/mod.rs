@@ -1,0 +1,294 @@
+//! Helpers for the monitor's integration tests: the real binary on a free port, an
+//! in-process server on an injected clock, a recording webhook receiver, HTTP calls.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const HB: &str = env!("CARGO_BIN_EXE_hb");
+
+/// Polls `cond` until it holds or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+/// One HTTP call; `body` is sent as is (JSON when it parses as JSON).
+pub fn call(method: &str, url: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Answer {
+    let agent = agent();
+    let request = ureq::http::Request::builder().method(method).uri(url);
+    let request = headers.iter().fold(request, |r, (k, v)| r.header(*k, *v));
+    let response = match body {
+        Some(b) => agent.run(request.body(b.as_bytes().to_vec()).unwrap()),
+        None => agent.run(request.body(()).unwrap()),
+    }
+    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = response.status().as_u16();
+    let body = response.into_body().read_to_string().unwrap_or_default();
+    Answer { status, body }
+}
+
+pub fn get(url: &str) -> Answer {
+    call("GET", url, None, &[])
+}
+
+pub fn post(url: &str, body: &str) -> Answer {
+    call(
+        "POST",
+        url,
+        Some(body),
+        &[("Content-Type", "application/json")],
+    )
+}
+
+/// `hb serve` as a real process on a free port; killed on drop.
+pub struct ServeProcess {
+    pub child: Child,
+    pub base: String,
+    pub stderr_path: PathBuf,
+}
+
+impl ServeProcess {
+    pub fn start(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> ServeProcess {
+        Self::try_start(db, extra, env).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    pub fn try_start(
+        db: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<ServeProcess, String> {
+        let stderr_path = db.with_extension(format!("stderr.{}", fastrand_suffix()));
+        let stderr = std::fs::File::create(&stderr_path).unwrap();
+        let mut command = Command::new(HB);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(db)
+            .args(extra)
+            .env_remove("HB_CONFIG")
+            .env_remove("HB_API_KEY")
+            .env_remove("HB_PING_KEY")
+            .env_remove("HB_BASE_URL")
+            .env("XDG_CONFIG_HOME", db.parent().unwrap().join("no-config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let Some(addr) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.wait();
+            let err = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+            return Err(format!(
+                "hb serve did not start: stdout {line:?}, stderr {err:?}"
+            ));
+        };
+        Ok(ServeProcess {
+            base: addr.to_string(),
+            child,
+            stderr_path,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn signal(&self, signal: i32) {
+        unsafe {
+            libc::kill(self.child.id() as i32, signal);
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Waits for the process to exit; its exit code.
+    pub fn wait(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn fastrand_suffix() -> u64 {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    std::process::id() as u64 * 1000 + N.fetch_add(1, Ordering::Relaxed) as u64
+}
+
+/// A request a receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A recording HTTP receiver on 127.0.0.1 that answers with a settable status.
+pub struct Receiver {
+    pub url: String,
+    pub requests: Arc<Mutex<Vec<Received>>>,
+    pub status: Arc<AtomicU16>,
+}
+
+impl Receiver {
+    pub fn start() -> Receiver {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let status = Arc::new(AtomicU16::new(200));
+        let (r, s) = (requests.clone(), status.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (r, s) = (r.clone(), s.clone());
+                std::thread::spawn(move || handle(stream, r, s));
+            }
+        });
+        Receiver {
+            url,
+            requests,
+            status,
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
+        assert!(
+            wait_until(timeout, || self.count() >= n),
+            "expected {n} requests, got {:?}",
+            self.all()
+        );
+        self.all()
+    }
+}
+
+fn handle(stream: TcpStream, requests: Arc<Mutex<Vec<Received>>>, status: Arc<AtomicU16>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let path = parts.next().unwrap_or("").to_string();
+        let mut headers = Vec::new();
+        let mut length = 0usize;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        requests.lock().unwrap().push(Received {
+            method,
+            path,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
+        let code = status.load(Ordering::Relaxed);
+        let answer =
+            format!("HTTP/1.1 {code} X\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok");
+        let mut w = &stream;
+        if w.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// A port on which nothing listens.
+pub fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
