@@ -292,3 +292,68 @@ pub fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
+
+/// The monitor in-process on an injected clock: time moves only when the test says.
+pub struct InProcess {
+    pub runtime: tokio::runtime::Runtime,
+    pub server: Option<hb::serve::Server>,
+    pub clock: Arc<hb::clock::FakeClock>,
+    pub base: String,
+}
+
+impl InProcess {
+    pub fn start(db: &Path, clock: Arc<hb::clock::FakeClock>) -> InProcess {
+        Self::start_with(db, clock, hb::serve::config_file::ServeFile::default())
+    }
+
+    pub fn start_with(
+        db: &Path,
+        clock: Arc<hb::clock::FakeClock>,
+        declared: hb::serve::config_file::ServeFile,
+    ) -> InProcess {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let settings = hb::serve::ServeSettings {
+            listen: "127.0.0.1:0".into(),
+            db: db.to_path_buf(),
+            synchronous: "FULL".into(),
+            options: Default::default(),
+            declared,
+        };
+        let server = runtime
+            .block_on(hb::serve::Server::start(settings, clock.clone()))
+            .unwrap();
+        let base = format!("http://{}", server.addr);
+        InProcess {
+            runtime,
+            server: Some(server),
+            clock,
+            base,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn app(&self) -> &hb::serve::app::App {
+        &self.server.as_ref().unwrap().app
+    }
+
+    /// Moves the clock and lets the engine and the outbox see the new time.
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+        self.runtime
+            .block_on(hb::serve::engine::run_due(self.app()));
+        self.app().outbox_wake.notify_one();
+    }
+
+    pub fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.stop());
+        }
+    }
+}
