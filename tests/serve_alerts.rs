@@ -162,9 +162,9 @@ fn channels_select_who_hears_and_realert_repeats() {
     hb.advance(Duration::from_secs(3600));
     let got = other.wait_for(2, WAIT);
     assert_eq!(got[1].json()["repeat"], 1);
-    assert_eq!(
-        got[0].json()["event_id"] != got[1].json()["event_id"],
-        true,
+    assert_ne!(
+        got[0].json()["event_id"],
+        got[1].json()["event_id"],
         "a repeat is a new event"
     );
     std::thread::sleep(Duration::from_millis(200));
