@@ -32,20 +32,37 @@ fn completions_and_man_pages_are_up_to_date() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut stale = Vec::new();
     for (shell, file) in SHELLS {
-        let output = Command::new(HB).args(["completions", shell]).output().unwrap();
+        let output = Command::new(HB)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
         assert!(output.status.success(), "hb completions {shell}");
         assert!(!output.stdout.is_empty());
-        check_or_update(&root.join("completions").join(file), &output.stdout, &mut stale);
+        check_or_update(
+            &root.join("completions").join(file),
+            &output.stdout,
+            &mut stale,
+        );
     }
     let dir = tempfile::tempdir().unwrap();
-    let status = Command::new(HB).arg("man").arg(dir.path()).status().unwrap();
+    let status = Command::new(HB)
+        .arg("man")
+        .arg(dir.path())
+        .status()
+        .unwrap();
     assert!(status.success());
     let mut pages: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     pages.sort();
-    for sub in ["hb.1", "hb-run.1", "hb-ping.1", "hb-schedule.1", "hb-serve.1"] {
+    for sub in [
+        "hb.1",
+        "hb-run.1",
+        "hb-ping.1",
+        "hb-schedule.1",
+        "hb-serve.1",
+    ] {
         assert!(pages.iter().any(|p| p == sub), "{sub} generated: {pages:?}");
     }
     for page in &pages {
@@ -53,7 +70,10 @@ fn completions_and_man_pages_are_up_to_date() {
         check_or_update(&root.join("man").join(page), &fresh, &mut stale);
     }
     let committed: Vec<_> = std::fs::read_dir(root.join("man"))
-        .map(|d| d.map(|e| e.unwrap().file_name().into_string().unwrap()).collect())
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect()
+        })
         .unwrap_or_default();
     for page in committed {
         if !pages.contains(&page) {

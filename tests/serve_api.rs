@@ -673,3 +673,45 @@ fn metrics_count_checks_pings_and_alerts() {
         assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
     }
 }
+
+#[test]
+fn an_alert_pending_at_kill_9_is_delivered_once_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hb.db");
+    let port = closed_port();
+    let server = ServeProcess::start(&db, &[], &[]);
+    let channel =
+        json!({"name": "hook", "kind": "webhook", "url": format!("http://127.0.0.1:{port}/hb")});
+    assert_eq!(
+        post(&server.url("/api/v1/channels"), &channel.to_string()).status,
+        201
+    );
+    let uuid = create(&server, json!({"name": "job", "interval": "1h"}))["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(get(&server.url(&format!("/ping/{uuid}/1"))).status, 200);
+    let notifications = server.url(&format!("/api/v1/heartbeats/{uuid}/notifications"));
+    assert!(wait_until(Duration::from_secs(10), || get(&notifications)
+        .json()["notifications"][0]["attempts"]
+        == 1));
+    let event_id = get(&notifications).json()["notifications"][0]["event_id"].clone();
+    server.signal(libc::SIGKILL);
+    drop(server);
+
+    let receiver = Receiver::start_on(port);
+    let server = ServeProcess::start(&db, &[], &[]);
+    let notifications = server.url(&format!("/api/v1/heartbeats/{uuid}/notifications"));
+    let got = receiver.wait_for(1, Duration::from_secs(10));
+    assert_eq!(got[0].json()["event_id"], event_id);
+    assert_eq!(got[0].json()["reason"], "exit code 1");
+    assert!(wait_until(Duration::from_secs(10), || get(&notifications)
+        .json()["notifications"][0]["ok"]
+        == true));
+    drop(server);
+    // Once recorded as delivered, a restart sends nothing again.
+    let server = ServeProcess::start(&db, &[], &[]);
+    assert_eq!(get(&server.url("/healthz")).status, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(receiver.count(), 1);
+}

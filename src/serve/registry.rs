@@ -116,7 +116,9 @@ impl Registry {
                 Err(e) => eprintln!("hb: skipping stored channel {name}: {e}"),
             }
         }
-        for row in snapshot.pending {
+        // Deliveries left pending by the last run are tried again at once.
+        for mut row in snapshot.pending {
+            row.next_attempt_ms = row.next_attempt_ms.min(now.as_millisecond());
             reg.outbox.insert((row.next_attempt_ms, row.id), row);
         }
         reg
