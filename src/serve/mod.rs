@@ -1,5 +1,6 @@
 //! The monitor: `hb serve`.
 
+pub mod notify;
 pub mod schedule;
 
 use crate::cli::ServeArgs;
