@@ -402,7 +402,7 @@ impl Email {
         // Each SMTP step is bounded by `timeout`; the whole attempt by a bit more.
         match rx.recv_timeout(timeout + Duration::from_secs(1)) {
             Ok(Ok(response)) => Delivery::success(Some(u16::from(response.code()))),
-            Ok(Err(e)) => smtp_error(&e, &server),
+            Ok(Err(e)) => smtp_error(&e, &server, timeout),
             Err(_) => Delivery::retryable(
                 None,
                 format!(
@@ -414,10 +414,17 @@ impl Email {
     }
 }
 
-fn smtp_error(e: &lettre::transport::smtp::Error, server: &str) -> Delivery {
+fn smtp_error(e: &lettre::transport::smtp::Error, server: &str, timeout: Duration) -> Delivery {
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(e);
+    let mut timed_out = false;
     while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            timed_out |= matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            );
+        }
         let words = cause.to_string();
         if !detail.contains(&words) {
             detail.push_str(": ");
@@ -439,10 +446,20 @@ fn smtp_error(e: &lettre::transport::smtp::Error, server: &str) -> Delivery {
         )
     } else if e.is_client() {
         Delivery::permanent(code, format!("sending through {server} failed: {detail}"))
-    } else if e.is_timeout() {
+    } else if timed_out || e.is_timeout() {
         Delivery::retryable(
             code,
-            format!("the SMTP server {server} timed out: {detail}"),
+            format!(
+                "the SMTP server {server} did not answer within {}",
+                crate::duration::format(timeout)
+            ),
+        )
+    } else if detail.contains("certificate") {
+        Delivery::retryable(
+            code,
+            format!(
+                "could not send through {server}: {detail}; for a server with a private CA add &ca=/path/to/ca.pem to the smtp URL"
+            ),
         )
     } else {
         Delivery::retryable(code, format!("could not send through {server}: {detail}"))
