@@ -259,3 +259,362 @@ fn deliver_inner(channel: &ChannelKind, event: &Event, timeout: Duration) -> Del
     };
     http::send(&request, timeout)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn samples() -> Vec<Value> {
+        vec![
+            json!({"kind": "webhook", "url": "https://hooks.example.com/hb/$UUID", "method": "put", "headers": {"Authorization": "Bearer x"}, "body": "{\"n\": \"$NAME\"}"}),
+            json!({"kind": "webhook", "url": "http://127.0.0.1:9/x"}),
+            json!({"kind": "slack", "url": "https://hooks.slack.com/services/T/B/X"}),
+            json!({"kind": "discord", "url": "https://discord.com/api/webhooks/1/a"}),
+            json!({"kind": "msteams", "url": "https://example.logic.azure.com/workflows/1"}),
+            json!({"kind": "ntfy", "topic": "hb-alerts", "priority": "high", "token": "tk_1"}),
+            json!({"kind": "ntfy", "server": "https://ntfy.example.com/", "topic": "t"}),
+            json!({"kind": "telegram", "bot_token": "1:A", "chat_id": -100}),
+            json!({"kind": "gotify", "server": "https://gotify.example.com", "token": "T"}),
+            json!({"kind": "pushover", "user_key": "u", "app_token": "a"}),
+            json!({"kind": "pagerduty", "routing_key": "r"}),
+            json!({"kind": "email", "smtp": "smtp://u:p%40ss@mail.example.com:587?tls=required", "from": "hb@example.com", "to": ["a@example.com", "B <b@example.com>"]}),
+            json!({"kind": "email", "smtp": "smtps://mail.example.com", "from": "hb@example.com", "to": "a@example.com"}),
+            json!({"kind": "command", "argv": ["/bin/alert", "--now"], "timeout": "90s"}),
+            json!({"kind": "command", "argv": ["true"]}),
+        ]
+    }
+
+    #[test]
+    fn settings_round_trip_and_drop_the_name() {
+        for sample in samples() {
+            let mut named = sample.clone();
+            named["name"] = json!("ops");
+            let channel =
+                ChannelKind::from_json(&named).unwrap_or_else(|e| panic!("{sample}: {e}"));
+            assert_eq!(channel.kind_name(), sample["kind"]);
+            let back = channel.to_json();
+            assert_eq!(back["kind"], sample["kind"]);
+            assert!(back.get("name").is_none());
+            assert_eq!(ChannelKind::from_json(&back), Ok(channel.clone()), "{back}");
+        }
+    }
+
+    #[test]
+    fn defaults_and_canonical_forms_are_shown() {
+        let c = ChannelKind::from_json(&samples()[5]).unwrap();
+        assert_eq!(
+            c.to_json(),
+            json!({"kind": "ntfy", "server": "https://ntfy.sh", "topic": "hb-alerts", "priority": 4, "token": "tk_1"})
+        );
+        let c = ChannelKind::from_json(&samples()[0]).unwrap();
+        assert_eq!(c.to_json()["method"], "PUT");
+        let c = ChannelKind::from_json(&samples()[13]).unwrap();
+        assert_eq!(c.to_json()["timeout"], "1m30s");
+        let c = ChannelKind::from_json(&samples()[12]).unwrap();
+        assert_eq!(c.to_json()["to"], json!(["a@example.com"]));
+        let c = ChannelKind::from_json(&samples()[10]).unwrap();
+        assert_eq!(c.to_json()["api_url"], "https://events.pagerduty.com");
+    }
+
+    fn refused(value: Value) -> String {
+        match ChannelKind::from_json(&value) {
+            Ok(c) => panic!("{value} was accepted as {c:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_the_field_and_the_fix() {
+        let cases = [
+            (json!("webhook"), "a channel must be an object"),
+            (
+                json!({"url": "https://x"}),
+                "channel field \"kind\" is missing; write one of webhook, slack",
+            ),
+            (
+                json!({"kind": "sms"}),
+                "channel field \"kind\" is \"sms\", which is not a channel kind",
+            ),
+            (
+                json!({"kind": "webhook", "url": "https://x", "retries": 3}),
+                "channel field \"retries\" is not a setting of a webhook channel; accepted: url, method, headers, body",
+            ),
+            (
+                json!({"kind": "webhook"}),
+                "channel field \"url\" is missing; a webhook channel needs an http:// or https:// URL",
+            ),
+            (
+                json!({"kind": "slack", "url": "hooks.slack.com/x"}),
+                "channel field \"url\" of a slack channel is \"hooks.slack.com/x\", which is not an http:// or https:// URL; write",
+            ),
+            (
+                json!({"kind": "slack", "url": 3}),
+                "channel field \"url\" of a slack channel is a number; write",
+            ),
+            (
+                json!({"kind": "webhook", "url": "https://x", "method": "TRACE"}),
+                "channel field \"method\" of a webhook channel is \"TRACE\"; write one of GET, POST, PUT, PATCH, DELETE",
+            ),
+            (
+                json!({"kind": "webhook", "url": "https://x", "headers": {"X-A": "a\nb"}}),
+                "has a line break or control character in \"X-A\"",
+            ),
+            (
+                json!({"kind": "webhook", "url": "https://x", "headers": {"Bad Name": "a"}}),
+                "which is not a header name",
+            ),
+            (
+                json!({"kind": "webhook", "url": "https://x", "headers": ["a"]}),
+                "channel field \"headers\" of a webhook channel is a list",
+            ),
+            (
+                json!({"kind": "ntfy", "topic": "a/b"}),
+                "channel field \"topic\" of a ntfy channel is \"a/b\"",
+            ),
+            (
+                json!({"kind": "ntfy", "topic": "t", "priority": 7}),
+                "channel field \"priority\" of a ntfy channel is 7; write 1 to 5, or one of min, low, default, high, max",
+            ),
+            (
+                json!({"kind": "ntfy", "topic": "t", "server": "https://n.example.com?x=1"}),
+                "has a query or fragment",
+            ),
+            (
+                json!({"kind": "telegram", "bot_token": "1:A"}),
+                "channel field \"chat_id\" is missing",
+            ),
+            (
+                json!({"kind": "gotify", "token": "t"}),
+                "channel field \"server\" is missing",
+            ),
+            (
+                json!({"kind": "pushover", "user_key": "", "app_token": "a"}),
+                "channel field \"user_key\" of a pushover channel is empty",
+            ),
+            (
+                json!({"kind": "email", "smtp": "imap://x", "from": "a@b.c", "to": ["a@b.c"]}),
+                "channel field \"smtp\" of an email channel has the scheme \"imap\"; only smtp:// and smtps:// are known; write smtp://user:pass@host:587?tls=required",
+            ),
+            (
+                json!({"kind": "email", "smtp": "smtp://x?tls=maybe", "from": "a@b.c", "to": ["a@b.c"]}),
+                "has tls=\"maybe\"; tls is required, opportunistic or none",
+            ),
+            (
+                json!({"kind": "email", "smtp": "smtp://x:99999", "from": "a@b.c", "to": ["a@b.c"]}),
+                "has the port \"99999\"",
+            ),
+            (
+                json!({"kind": "email", "smtp": "smtp://x", "from": "nobody", "to": ["a@b.c"]}),
+                "channel field \"from\" of an email channel is \"nobody\", which is not an address",
+            ),
+            (
+                json!({"kind": "email", "smtp": "smtp://x", "from": "a@b.c"}),
+                "channel field \"to\" is missing",
+            ),
+            (
+                json!({"kind": "email", "smtp": "smtp://x", "from": "a@b.c", "to": []}),
+                "channel field \"to\" of an email channel is an empty list",
+            ),
+            (
+                json!({"kind": "command", "argv": "notify-send hi"}),
+                "channel field \"argv\" of a command channel is a string; write a list",
+            ),
+            (
+                json!({"kind": "command", "argv": ["x"], "timeout": "soon"}),
+                "channel field \"timeout\" of a command channel: invalid duration \"soon\"",
+            ),
+            (
+                json!({"kind": "command", "argv": ["x"], "timeout": "0s"}),
+                "channel field \"timeout\" of a command channel is zero",
+            ),
+        ];
+        for (value, expected) in cases {
+            let error = refused(value.clone());
+            assert!(
+                error.contains(expected),
+                "{value}:\n  got      {error}\n  expected {expected}"
+            );
+            assert!(!error.contains('\n'), "{error}");
+        }
+    }
+
+    #[test]
+    fn smtp_urls() {
+        use email::{Security, SmtpServer};
+        let s = SmtpServer::parse(
+            "smtp://me%40x.com:p%40ss%3A1@mail.example.com:2525?tls=required&ca=/etc/ca%20x.pem",
+        )
+        .unwrap();
+        assert_eq!(s.security, Security::StartTls);
+        assert_eq!((s.host.as_str(), s.port), ("mail.example.com", 2525));
+        assert_eq!(s.user.as_deref(), Some("me@x.com"));
+        assert_eq!(s.password.as_deref(), Some("p@ss:1"));
+        assert_eq!(s.ca.as_deref(), Some("/etc/ca x.pem"));
+        let port = |url: &str| SmtpServer::parse(url).map(|s| (s.security, s.port));
+        assert_eq!(port("smtp://h"), Ok((Security::None, 25)));
+        assert_eq!(port("smtp://h?tls=required"), Ok((Security::StartTls, 587)));
+        assert_eq!(
+            port("smtp://h?tls=opportunistic"),
+            Ok((Security::Opportunistic, 25))
+        );
+        assert_eq!(port("smtps://h"), Ok((Security::Implicit, 465)));
+        assert_eq!(port("SMTPS://h:2465/"), Ok((Security::Implicit, 2465)));
+        let v6 = SmtpServer::parse("smtp://[::1]:25").unwrap();
+        assert_eq!(v6.host, "::1");
+        for bad in [
+            "smtp://",
+            "smtp://h/x",
+            "smtp://h:0",
+            "smtps://h?tls=none",
+            "smtp://h?foo=1",
+            "smtp://[::1",
+            "smtp://@h",
+            "mail.example.com",
+        ] {
+            assert!(SmtpServer::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// A small deterministic fuzz: random settings never panic, and whatever is accepted
+    /// round-trips and builds a request for a bare event without panicking.
+    #[test]
+    fn any_input_is_refused_or_accepted_without_panic() {
+        let keys = [
+            "kind",
+            "name",
+            "url",
+            "method",
+            "headers",
+            "body",
+            "server",
+            "topic",
+            "priority",
+            "token",
+            "bot_token",
+            "chat_id",
+            "api_url",
+            "user_key",
+            "app_token",
+            "routing_key",
+            "smtp",
+            "from",
+            "to",
+            "argv",
+            "timeout",
+            "x",
+        ];
+        let strings = [
+            "",
+            " ",
+            "webhook",
+            "ntfy",
+            "email",
+            "command",
+            "slack",
+            "telegram",
+            "https://a.example",
+            "http://",
+            "smtp://h?tls=required",
+            "smtps://[::1",
+            "a@b.c",
+            "1s",
+            "0s",
+            "99999999999999999999d",
+            "é",
+            "$NAME",
+            "%",
+            "%zz",
+            "\n",
+            "high",
+            "GET",
+            "[",
+            "smtp://u:p@h:1?ca=",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        let value = |rng: &mut fastrand::Rng, depth: u32| -> Value {
+            match rng.u8(0..7) {
+                0 => Value::Null,
+                1 => json!(rng.bool()),
+                2 => json!(rng.i64(-10..10)),
+                3 if depth == 0 => json!([strings[rng.usize(0..strings.len())], 1]),
+                4 if depth == 0 => json!({"X-A": strings[rng.usize(0..strings.len())]}),
+                5 => json!(rng.f64()),
+                _ => json!(strings[rng.usize(0..strings.len())]),
+            }
+        };
+        let bare = Event {
+            event_id: String::new(),
+            event: String::new(),
+            check: Value::Null,
+            reason: None,
+            at: jiff::Timestamp::UNIX_EPOCH,
+            repeat: 0,
+            body: None,
+            check_url: String::new(),
+        };
+        let mut accepted = 0;
+        for _ in 0..5000 {
+            let mut map = Map::new();
+            map.insert(
+                "kind".into(),
+                json!(KIND_NAMES[rng.usize(0..KIND_NAMES.len())]),
+            );
+            for _ in 0..rng.usize(0..5) {
+                map.insert(keys[rng.usize(0..keys.len())].into(), value(&mut rng, 0));
+            }
+            let input = Value::Object(map);
+            if let Ok(channel) = ChannelKind::from_json(&input) {
+                accepted += 1;
+                assert_eq!(
+                    ChannelKind::from_json(&channel.to_json()).as_ref(),
+                    Ok(&channel)
+                );
+                match &channel {
+                    ChannelKind::Email(c) => {
+                        let _ = c.message(&bare);
+                    }
+                    ChannelKind::Command(_) => {}
+                    ChannelKind::Webhook(c) => {
+                        let _ = c.request(&bare);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert!(accepted > 0);
+    }
+
+    #[test]
+    fn every_kind_builds_for_a_bare_event() {
+        let bare = Event {
+            event_id: "e".into(),
+            event: "weird".into(),
+            check: json!({"name": 5}),
+            reason: Some(String::new()),
+            at: jiff::Timestamp::UNIX_EPOCH,
+            repeat: 3,
+            body: Some(" \n".into()),
+            check_url: String::new(),
+        };
+        for sample in samples() {
+            let channel = ChannelKind::from_json(&sample).unwrap();
+            match &channel {
+                ChannelKind::Webhook(c) => {
+                    assert!(c.request(&bare).body.is_some() || c.method == "GET")
+                }
+                ChannelKind::Slack(c) => assert!(c.request(&bare).body.is_some()),
+                ChannelKind::Discord(c) => assert!(c.request(&bare).body.is_some()),
+                ChannelKind::Msteams(c) => assert!(c.request(&bare).body.is_some()),
+                ChannelKind::Ntfy(c) => assert!(c.request(&bare).body.is_some()),
+                ChannelKind::Telegram(c) => assert!(c.request(&bare).body.is_some()),
+                ChannelKind::Gotify(c) => assert!(c.request(&bare).body.is_some()),
+                ChannelKind::Pushover(c) => assert!(c.request(&bare).body.is_some()),
+                ChannelKind::Pagerduty(c) => assert!(c.request(&bare).body.is_some()),
+                ChannelKind::Email(c) => assert!(c.message(&bare).is_ok()),
+                ChannelKind::Command(_) => {}
+            }
+        }
+        assert_eq!(text::headline(&bare), "WEIRD: 5");
+    }
+}

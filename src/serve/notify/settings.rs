@@ -30,6 +30,16 @@ impl<'a> Fields<'a> {
         Fields { kind, map }
     }
 
+    /// `a webhook channel`, `an email channel`.
+    fn channel(&self) -> String {
+        let article = if self.kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {} channel", self.kind)
+    }
+
     /// Refuses any key but `kind`, `name` and `accepted`.
     pub fn only(&self, accepted: &[&str]) -> Result<(), String> {
         for key in self.map.keys() {
@@ -37,8 +47,8 @@ impl<'a> Fields<'a> {
                 continue;
             }
             return Err(format!(
-                "channel field {key:?} is not a setting of a {} channel; accepted: {}",
-                self.kind,
+                "channel field {key:?} is not a setting of {}; accepted: {}",
+                self.channel(),
                 accepted.join(", ")
             ));
         }
@@ -55,15 +65,15 @@ impl<'a> Fields<'a> {
     /// The error for a key whose value is wrong: `what` says what is accepted.
     pub fn wrong(&self, key: &str, problem: &str, what: &str) -> String {
         format!(
-            "channel field {key:?} of a {} channel {problem}; write {what}",
-            self.kind
+            "channel field {key:?} of {} {problem}; write {what}",
+            self.channel()
         )
     }
 
     fn missing(&self, key: &str, what: &str) -> String {
         format!(
-            "channel field {key:?} is missing; a {} channel needs {what}",
-            self.kind
+            "channel field {key:?} is missing; {} needs {what}",
+            self.channel()
         )
     }
 
@@ -204,10 +214,7 @@ impl<'a> Fields<'a> {
         match crate::duration::parse(&text) {
             Ok(d) if d.is_zero() => Err(self.wrong(key, "is zero", what)),
             Ok(d) => Ok(Some(d)),
-            Err(e) => Err(format!(
-                "channel field {key:?} of a {} channel: {e}",
-                self.kind
-            )),
+            Err(e) => Err(format!("channel field {key:?} of {}: {e}", self.channel())),
         }
     }
 
