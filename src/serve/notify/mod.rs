@@ -586,6 +586,28 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_examples_are_valid() {
+        let readme = include_str!("../../../README.md");
+        let section = readme
+            .split("## Alert channels")
+            .nth(1)
+            .expect("README has an Alert channels section");
+        let mut kinds = std::collections::BTreeSet::new();
+        for block in section.split("```toml").skip(1) {
+            let toml_text = block.split("```").next().unwrap_or_default();
+            let table: toml::Table = toml::from_str(toml_text)
+                .unwrap_or_else(|e| panic!("README TOML does not parse: {e}\n{toml_text}"));
+            let value = serde_json::to_value(table).unwrap();
+            for channel in value["channel"].as_array().unwrap() {
+                let parsed = ChannelKind::from_json(channel)
+                    .unwrap_or_else(|e| panic!("README channel {channel} is refused: {e}"));
+                kinds.insert(parsed.kind_name());
+            }
+        }
+        assert_eq!(kinds.len(), KIND_NAMES.len(), "README shows {kinds:?}");
+    }
+
+    #[test]
     fn every_kind_builds_for_a_bare_event() {
         let bare = Event {
             event_id: "e".into(),
