@@ -320,3 +320,112 @@ fn a_channel_test_reports_the_delivery() {
     assert_eq!(post(&hb.url("/api/v1/channels/nope/test"), "").status, 404);
     hb.stop();
 }
+
+#[test]
+fn escalation_reaches_more_channels_which_hear_the_recovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start();
+    let pager = Receiver::start();
+    let hb = setup(&dir.path().join("hb.db"), clock(), &receiver);
+    post(
+        &hb.url("/api/v1/channels"),
+        &json!({"name": "pager", "kind": "webhook", "url": pager.url}).to_string(),
+    );
+    let uuid = create(
+        &hb,
+        json!({"name": "job", "interval": "1d", "channels": ["hook"],
+               "escalation": [{"after": "30m", "channels": ["pager"]}]}),
+    );
+    get(&hb.url(&format!("/ping/{uuid}/fail")));
+    receiver.wait_for(1, WAIT);
+    hb.advance(Duration::from_secs(29 * 60));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(pager.count(), 0, "not before 30 minutes");
+    hb.advance(Duration::from_secs(60));
+    let escalated = pager.wait_for(1, WAIT)[0].json();
+    assert_eq!(
+        (escalated["event"].as_str(), escalated["reason"].as_str()),
+        (Some("down"), Some("failed"))
+    );
+    assert_eq!(receiver.count(), 1, "the first channel is not told twice");
+    get(&hb.url(&format!("/ping/{uuid}")));
+    assert_eq!(receiver.wait_for(2, WAIT)[1].json()["event"], "up");
+    assert_eq!(pager.wait_for(2, WAIT)[1].json()["event"], "up");
+    hb.stop();
+}
+
+#[test]
+fn a_slow_run_alerts_while_it_runs_and_the_check_stays_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start();
+    let hb = setup(&dir.path().join("hb.db"), clock(), &receiver);
+    let uuid = create(
+        &hb,
+        json!({"name": "job", "interval": "1h", "max_runtime": "1h"}),
+    );
+    for _ in 0..5 {
+        get(&hb.url(&format!("/ping/{uuid}/start")));
+        hb.advance(Duration::from_secs(10));
+        get(&hb.url(&format!("/ping/{uuid}/0")));
+    }
+    let c = get(&hb.url(&format!("/api/v1/heartbeats/{uuid}"))).json();
+    assert_eq!(c["median_duration"], 10.0);
+    assert_eq!(c["slow_threshold"], 30.0);
+    get(&hb.url(&format!("/ping/{uuid}/start")));
+    hb.advance(Duration::from_secs(29));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(receiver.count(), 0);
+    hb.advance(Duration::from_secs(1));
+    let alert = receiver.wait_for(1, WAIT)[0].json();
+    assert_eq!(alert["event"], "slow");
+    assert_eq!(status(&hb, &uuid), "running");
+    get(&hb.url(&format!("/ping/{uuid}/0")));
+    assert_eq!(status(&hb, &uuid), "up");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(receiver.count(), 1, "one slow alert per run; no up alert");
+    hb.stop();
+}
+
+#[test]
+fn a_too_fast_run_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start();
+    let hb = setup(&dir.path().join("hb.db"), clock(), &receiver);
+    let uuid = create(
+        &hb,
+        json!({"name": "job", "interval": "1h", "min_duration": "1m"}),
+    );
+    get(&hb.url(&format!("/ping/{uuid}/start")));
+    hb.advance(Duration::from_secs(2));
+    get(&hb.url(&format!("/ping/{uuid}/0")));
+    let alert = receiver.wait_for(1, WAIT)[0].json();
+    assert_eq!(alert["event"], "too_fast");
+    assert_eq!(status(&hb, &uuid), "up");
+    hb.stop();
+}
+
+#[test]
+fn n_failures_in_a_row_before_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start();
+    let hb = setup(&dir.path().join("hb.db"), clock(), &receiver);
+    let uuid = create(
+        &hb,
+        json!({"name": "job", "interval": "1h", "alert_after_failures": 3}),
+    );
+    for _ in 0..2 {
+        get(&hb.url(&format!("/ping/{uuid}/1")));
+        assert_eq!(status(&hb, &uuid), "up");
+    }
+    assert_eq!(
+        get(&hb.url(&format!("/api/v1/heartbeats/{uuid}"))).json()["failures"],
+        2
+    );
+    get(&hb.url(&format!("/ping/{uuid}/1")));
+    assert_eq!(status(&hb, &uuid), "down");
+    assert_eq!(
+        receiver.wait_for(1, WAIT)[0].json()["reason"],
+        "exit code 1"
+    );
+    hb.stop();
+}
