@@ -280,6 +280,10 @@ async fn reload(args: &ServeArgs, source: &ConfigSource, app: &App) {
     if let Err(e) = apply_declared(app, &settings.declared).await {
         eprintln!("hb: config reloaded with problems: {e:#}");
     }
+    if let Some(base) = &settings.options.base_url {
+        let base = base.trim_end_matches('/').to_string();
+        let _ = app.change(|reg, _, _| reg.public_base = base).await;
+    }
     *app.options.write().unwrap_or_else(|e| e.into_inner()) = settings.options;
     eprintln!("hb: config reloaded from {}", source.display());
 }

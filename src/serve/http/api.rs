@@ -304,10 +304,12 @@ pub async fn test_channel(
     };
     let app2 = app.clone();
     let event2 = event.clone();
+    let name_for_answer = name.clone();
     let delivery = tokio::task::spawn_blocking(move || outbox::deliver_now(&app2, &name, &event2))
         .await
         .map_err(|e| storage(e.to_string()))?;
     Ok(Json(json!({
+        "channel": name_for_answer,
         "event": "test",
         "event_id": event.event_id,
         "ok": delivery.ok,
