@@ -33,7 +33,9 @@ pub enum Command {
     )]
     Run(RunArgs),
     /// Send one ping (success, start, fail, log or an exit code)
-    #[command(after_help = "Exit status: 0 when the ping was delivered, 1 when not, 2 on a usage error.")]
+    #[command(
+        after_help = "Exit status: 0 when the ping was delivered, 1 when not, 2 on a usage error."
+    )]
     Ping(PingArgs),
     /// Print the next due times of a cron expression or interval
     Schedule(ScheduleArgs),

@@ -122,7 +122,10 @@ mod tests {
         let file = WrapperFile::parse(text, &source).unwrap();
         assert_eq!(file.server.as_deref(), Some("https://hb.example.com"));
         assert_eq!(file.ping_key.as_deref(), Some("k3y"));
-        assert_eq!(file.checks["backup"], "0b9e5a2c-1111-4222-8333-444455556666");
+        assert_eq!(
+            file.checks["backup"],
+            "0b9e5a2c-1111-4222-8333-444455556666"
+        );
     }
 
     #[test]

@@ -52,7 +52,9 @@ pub fn man(dir: Option<&Path>) -> i32 {
         Some(dir) => {
             for (name, text) in &pages {
                 let path = dir.join(name);
-                if let Err(e) = std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, text)) {
+                if let Err(e) =
+                    std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, text))
+                {
                     eprintln!("hb: cannot write {}: {e}", path.display());
                     return exit::FAILURE;
                 }

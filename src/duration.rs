@@ -131,7 +131,18 @@ mod tests {
 
     #[test]
     fn refuses_malformed_text_with_a_hint() {
-        for bad in ["", "abc", "10", "5x", "1m1h", "1h1h", "h", "-5s", "1.5h", "99999999999999999999s"] {
+        for bad in [
+            "",
+            "abc",
+            "10",
+            "5x",
+            "1m1h",
+            "1h1h",
+            "h",
+            "-5s",
+            "1.5h",
+            "99999999999999999999s",
+        ] {
             let err = parse(bad).unwrap_err().to_string();
             assert!(err.contains("e.g. 90s"), "{bad}: {err}");
         }
