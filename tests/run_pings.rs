@@ -506,3 +506,53 @@ fn proxies_from_the_environment_are_used_and_no_proxy_bypasses_them() {
     assert_eq!(direct.wait_for(1, LIMIT).len(), 1);
     assert!(proxy.requests().is_empty());
 }
+
+#[test]
+fn the_end_ping_waits_for_a_start_ping_in_flight() {
+    let server = PingServer::start();
+    server.reply_to("/start", Reply::Delay(Duration::from_millis(400), 200));
+    let mut cmd = hb();
+    cmd.args(["run", &server.url("/p"), "--", "true"]);
+    let out = run(cmd, LIMIT);
+    assert_eq!(out.code, Some(0));
+    let requests = server.wait_for(2, LIMIT);
+    assert_eq!(requests[0].path(), "/p/start");
+    assert_eq!(requests[1].path(), "/p/0");
+    let gap = requests[1].at.duration_since(requests[0].at);
+    assert!(gap >= Duration::from_millis(400), "{gap:?}");
+    assert!(out.hb_lines().is_empty(), "{}", out.stderr);
+}
+
+#[test]
+fn after_sigterm_at_most_five_seconds_of_the_budget_remain() {
+    let server = PingServer::start();
+    server.reply(Reply::Hang);
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let mut cmd = hb();
+    cmd.args([
+        "run",
+        "--ping-budget",
+        "60s",
+        "--ping-timeout",
+        "60s",
+        &server.url("/p"),
+        "--",
+    ])
+    .args(["sh", "-c", "echo $$ > \"$0\"; exec sleep 60"])
+    .arg(&ready);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let begin = Instant::now();
+    let child = cmd.spawn().unwrap();
+    support::read_pids(&ready);
+    let signalled = Instant::now();
+    support::send_signal(child.id(), libc::SIGTERM);
+    let out = support::finish(child, begin, LIMIT);
+    assert_eq!(out.code, Some(143));
+    let after = signalled.elapsed();
+    assert!(
+        after < Duration::from_millis(5600),
+        "hb took {after:?} after SIGTERM"
+    );
+}

@@ -98,6 +98,8 @@ pub struct Window<'a> {
 }
 
 /// Tries, and tries again while it makes sense, never sleeping after the last try.
+/// The first try is made even if the ping is already called off (the job may end
+/// before a start ping's thread got going); later tries are not.
 pub fn deliver(
     transport: &dyn Transport,
     pause: &dyn Pause,
@@ -110,7 +112,8 @@ pub fn deliver(
     let mut last = String::from("no time was left in the ping budget");
     let mut tries = 0;
     for attempt in 0..=policy.retries {
-        if (window.called_off)() {
+        // The first try always goes; a called-off ping makes no new one.
+        if attempt > 0 && (window.called_off)() {
             break;
         }
         let left = (window.deadline)().saturating_duration_since(pause.now());
@@ -415,6 +418,32 @@ mod tests {
             matches!(d, Delivery::NotDelivered { tries: 2, .. }),
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn a_ping_called_off_before_its_first_try_still_makes_it() {
+        let pause = FakePause::new();
+        let script = Script {
+            answers: vec![refused()],
+            tries: RefCell::new(Vec::new()),
+            clock: &pause,
+            try_takes: Duration::from_millis(5),
+        };
+        let deadline = pause.now() + BUDGET;
+        let window = Window {
+            deadline: &|| deadline,
+            called_off: &|| true,
+        };
+        let policy = RetryPolicy {
+            retries: 5,
+            try_timeout: TRY,
+        };
+        let d = deliver(&script, &pause, policy, &window, "u", b"", &mut || 0.5);
+        assert!(
+            matches!(d, Delivery::NotDelivered { tries: 1, .. }),
+            "{d:?}"
+        );
+        assert!(pause.sleeps.borrow().is_empty());
     }
 
     #[test]
