@@ -181,7 +181,11 @@ fn as_pid_1_orphans_are_reaped() {
 fn as_pid_1_sigterm_ends_the_job_and_is_reported() {
     let server = PingServer::start();
     let url = server.url("/p");
-    let Some(cmd) = as_pid_1(&["run", &url, "--", "sh", "-c", "echo ready; exec sleep 60"]) else {
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let ready_arg = ready.display().to_string();
+    let script = "echo $$ > \"$0\"; echo ready; exec sleep 60";
+    let Some(cmd) = as_pid_1(&["run", &url, "--", "sh", "-c", script, &ready_arg]) else {
         return;
     };
     let (child, begin) = spawn(cmd);
@@ -195,8 +199,7 @@ fn as_pid_1_sigterm_ends_the_job_and_is_reported() {
             .unwrap_or(0);
         hb_pid > 0
     }));
-    // The start ping shows hb is up with its handlers in place.
-    assert_eq!(server.wait_for(1, LIMIT).len(), 1);
+    read_pids(&ready);
     send_signal(hb_pid, libc::SIGTERM);
     let out = finish(child, begin, LIMIT);
     assert_eq!(out.code, Some(143), "{}", out.stderr);

@@ -5,6 +5,7 @@
 //! its exit code; hb says what went wrong in one `hb:` line on stderr. Only usage
 //! errors stop hb before the job (exit 2).
 
+mod dns;
 pub mod endpoint;
 mod ping;
 pub mod retry;
@@ -66,7 +67,11 @@ pub fn cmd_run(args: RunArgs, config: &ConfigSource) -> i32 {
         let Some(every) = args.every else {
             return code;
         };
-        if wrapper.stop_signal().is_some() {
+        // A stop signal to hb, or Ctrl-C / Ctrl-\ on the terminal the job had, ends the series.
+        let interrupted = [libc::SIGINT, libc::SIGQUIT]
+            .map(|s| 128 + s)
+            .contains(&code);
+        if wrapper.stop_signal().is_some() || interrupted {
             return code;
         }
         // Start to start; a run that overran is followed at once.

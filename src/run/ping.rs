@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use super::dns::QuickResolver;
 use super::retry::{self, Delivery, Pause, RetryPolicy, Transport, TryOutcome, Window};
 
 /// After a stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT) pings get at most this long.
@@ -24,12 +25,18 @@ pub struct Pinger {
 
 impl Pinger {
     pub fn new(headers: Vec<(String, String)>, policy: RetryPolicy) -> Self {
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(USER_AGENT)
             .max_redirects(3)
-            .build()
-            .new_agent();
+            .input_buffer_size(16 * 1024)
+            .output_buffer_size(16 * 1024)
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            QuickResolver::default(),
+        );
         Pinger {
             agent,
             headers,

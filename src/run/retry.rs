@@ -143,7 +143,7 @@ pub fn deliver(
             }
             Verdict::TryAgain => {
                 last = describe(&outcome);
-                if attempt == policy.retries {
+                if attempt == policy.retries || (window.called_off)() {
                     break;
                 }
                 let wait = backoff(attempt, jitter());
