@@ -1,4 +1,4 @@
-//! Helpers for tests that drive the real `hb` binary.
+//! Shared pieces of the tests that drive the real `hb` binary.
 #![allow(dead_code)]
 
 pub mod ping_server;
