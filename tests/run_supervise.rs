@@ -1,0 +1,345 @@
+//! `hb run` supervising real processes: signals forwarded to the job's group,
+//! `--timeout` leaving no survivor, PID 1 duties, and `--every`.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::ping_server::PingServer;
+use support::{finish, hb, pid_gone, read_pids, run, send_signal, wait_until};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn spawn(mut command: Command) -> (std::process::Child, Instant) {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let begin = Instant::now();
+    (command.spawn().expect("spawn"), begin)
+}
+
+#[test]
+fn stop_signals_go_to_the_whole_group_and_are_named_in_the_body() {
+    let server = PingServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let mut cmd = hb();
+    cmd.args(["run", &server.url("/p"), "--", "sh", "-c"])
+        .arg("sleep 60 & echo $$ $! > \"$0\"; wait")
+        .arg(&pids);
+    let (child, begin) = spawn(cmd);
+    let job = read_pids(&pids);
+    send_signal(child.id(), libc::SIGTERM);
+    let out = finish(child, begin, LIMIT);
+    assert_eq!(out.code, Some(143), "{}", out.stderr);
+    for pid in job {
+        assert!(
+            wait_until(Duration::from_secs(5), || pid_gone(pid)),
+            "pid {pid} survived"
+        );
+    }
+    let requests = server.wait_for(2, LIMIT);
+    assert_eq!(requests[1].path(), "/p/143");
+    let body = requests[1].body_text();
+    assert!(body.contains("hb received SIGTERM"), "{body}");
+}
+
+#[test]
+fn other_signals_reach_the_job_too() {
+    let server = PingServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let mut cmd = hb();
+    cmd.args(["run", &server.url("/p"), "--", "sh", "-c"])
+        .arg("trap 'echo got-usr1; exit 9' USR1; echo $$ > \"$0\"; while :; do sleep 0.02; done")
+        .arg(&ready);
+    let (child, begin) = spawn(cmd);
+    read_pids(&ready);
+    send_signal(child.id(), libc::SIGUSR1);
+    let out = finish(child, begin, LIMIT);
+    assert_eq!(out.code, Some(9), "{}", out.stderr);
+    assert_eq!(out.stdout, "got-usr1\n");
+    let body = server.wait_for(2, LIMIT)[1].body_text();
+    assert!(!body.contains("hb received"), "{body}");
+}
+
+#[test]
+fn a_timeout_kills_the_whole_group_and_counts_as_124() {
+    let server = PingServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let mut cmd = hb();
+    cmd.args([
+        "run",
+        "--timeout",
+        "300ms",
+        "--kill-after",
+        "5s",
+        &server.url("/p"),
+        "--",
+    ])
+    .args(["sh", "-c", "sleep 60 & echo $$ $! > \"$0\"; sleep 60"])
+    .arg(&pids);
+    let (child, begin) = spawn(cmd);
+    let job = read_pids(&pids);
+    let out = finish(child, begin, LIMIT);
+    assert_eq!(out.code, Some(124), "{}", out.stderr);
+    assert!(out.elapsed < Duration::from_secs(3), "{:?}", out.elapsed);
+    for pid in job {
+        assert!(
+            wait_until(Duration::from_secs(5), || pid_gone(pid)),
+            "pid {pid} survived"
+        );
+    }
+    let requests = server.wait_for(2, LIMIT);
+    assert_eq!(requests[1].path(), "/p/124");
+    assert!(requests[1].body_text().contains("timed out after 300ms"));
+}
+
+#[test]
+fn a_timeout_kills_members_that_ignore_sigterm_after_the_leader_is_gone() {
+    let server = PingServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    // The member ignores SIGTERM and outlives the leader; SIGKILL must still come.
+    let script = "(trap '' TERM; exec sleep 60) & echo $! > \"$0\"; sleep 60";
+    let mut cmd = hb();
+    cmd.args([
+        "run",
+        "--timeout",
+        "200ms",
+        "--kill-after",
+        "300ms",
+        &server.url("/p"),
+        "--",
+    ])
+    .args(["sh", "-c", script])
+    .arg(&pids);
+    let (child, begin) = spawn(cmd);
+    let member = read_pids(&pids)[0];
+    let out = finish(child, begin, LIMIT);
+    assert_eq!(out.code, Some(124), "{}", out.stderr);
+    assert!(
+        out.elapsed >= Duration::from_millis(500),
+        "{:?}",
+        out.elapsed
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || pid_gone(member)),
+        "pid {member} survived"
+    );
+    let body = server.wait_for(2, LIMIT)[1].body_text();
+    assert!(body.contains("SIGKILL"), "{body}");
+}
+
+/// `hb run` as PID 1 of a new PID namespace, or `None` when that is not permitted here.
+fn as_pid_1(args: &[&str]) -> Option<Command> {
+    let probe = Command::new("unshare")
+        .args(["-pf", "--mount-proc", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        println!("note: skipped, `unshare -pf --mount-proc` is not permitted here");
+        return None;
+    }
+    let hb = hb();
+    let mut command = Command::new("unshare");
+    command
+        .args(["-pf", "--mount-proc"])
+        .arg(hb.get_program())
+        .args(args);
+    for (key, value) in hb.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    command.stdin(Stdio::null());
+    Some(command)
+}
+
+#[test]
+fn as_pid_1_orphans_are_reaped() {
+    let server = PingServer::start();
+    let url = server.url("/p");
+    // The subshell exits at once, so its sleep is re-parented to PID 1 (hb) and
+    // must not stay a zombie once it has ended.
+    let script = "(sleep 0.1 &); sleep 0.8; \
+        for s in /proc/[0-9]*/stat; do read -r line < $s 2>/dev/null && echo \"$line\"; done";
+    let Some(cmd) = as_pid_1(&["run", &url, "--", "sh", "-c", script]) else {
+        return;
+    };
+    let out = run(cmd, LIMIT);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("(hb) "), "{}", out.stdout);
+    let zombies: Vec<&str> = out.stdout.lines().filter(|l| l.contains(") Z ")).collect();
+    assert!(zombies.is_empty(), "zombies: {zombies:?}");
+    assert_eq!(server.wait_for(2, LIMIT)[1].path(), "/p/0");
+}
+
+#[test]
+fn as_pid_1_sigterm_ends_the_job_and_is_reported() {
+    let server = PingServer::start();
+    let url = server.url("/p");
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let ready_arg = ready.display().to_string();
+    let script = "echo $$ > \"$0\"; echo ready; exec sleep 60";
+    let Some(cmd) = as_pid_1(&["run", &url, "--", "sh", "-c", script, &ready_arg]) else {
+        return;
+    };
+    let (child, begin) = spawn(cmd);
+    // hb is the only child of unshare.
+    let children = format!("/proc/{0}/task/{0}/children", child.id());
+    let mut hb_pid = 0;
+    assert!(wait_until(Duration::from_secs(5), || {
+        hb_pid = std::fs::read_to_string(&children)
+            .ok()
+            .and_then(|t| t.split_whitespace().next().and_then(|p| p.parse().ok()))
+            .unwrap_or(0);
+        hb_pid > 0
+    }));
+    read_pids(&ready);
+    send_signal(hb_pid, libc::SIGTERM);
+    let out = finish(child, begin, LIMIT);
+    assert_eq!(out.code, Some(143), "{}", out.stderr);
+    assert_eq!(out.stdout, "ready\n");
+    let requests = server.wait_for(2, LIMIT);
+    assert_eq!(requests[1].path(), "/p/143");
+    assert!(requests[1].body_text().contains("hb received SIGTERM"));
+}
+
+#[test]
+fn every_repeats_start_to_start_and_sigterm_stops_between_runs() {
+    let server = PingServer::start();
+    let mut cmd = hb();
+    cmd.args([
+        "run",
+        "--every",
+        "300ms",
+        &server.url("/p"),
+        "--",
+        "sh",
+        "-c",
+        "exit 3",
+    ]);
+    let (child, begin) = spawn(cmd);
+    let requests = server.wait_for(6, LIMIT);
+    send_signal(child.id(), libc::SIGTERM);
+    let out = finish(child, begin, LIMIT);
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    let starts: Vec<_> = requests.iter().filter(|r| r.path() == "/p/start").collect();
+    let ends: Vec<_> = requests.iter().filter(|r| r.path() == "/p/3").collect();
+    assert!(starts.len() >= 3 && ends.len() >= 3, "{requests:?}");
+    for (start, end) in starts.iter().zip(&ends) {
+        assert_eq!(start.rid(), end.rid());
+    }
+    assert_ne!(starts[0].rid(), starts[1].rid());
+    let gap = starts[2].at.duration_since(starts[1].at);
+    assert!(
+        gap >= Duration::from_millis(250) && gap < Duration::from_millis(450),
+        "{gap:?}"
+    );
+    std::thread::sleep(Duration::from_millis(400));
+    let after = server.requests().len();
+    assert!(after <= requests.len() + 1, "runs went on after SIGTERM");
+}
+
+#[test]
+fn every_follows_an_overrun_at_once_and_sigterm_ends_the_current_run() {
+    let server = PingServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let mut cmd = hb();
+    cmd.args([
+        "run",
+        "--every",
+        "100ms",
+        &server.url("/p"),
+        "--",
+        "sh",
+        "-c",
+    ])
+    .arg("echo run >> \"$0\"; sleep 0.3")
+    .arg(&runs);
+    let (child, begin) = spawn(cmd);
+    let requests = server.wait_for(4, LIMIT);
+    let end_1 = requests
+        .iter()
+        .find(|r| r.path() == "/p/0")
+        .expect("an end ping");
+    let start_2 = requests
+        .iter()
+        .filter(|r| r.path() == "/p/start")
+        .nth(1)
+        .expect("a second start");
+    assert!(start_2.at.duration_since(end_1.at) < Duration::from_millis(100));
+
+    // Now stop during a long run: it gets SIGTERM, and no run follows.
+    let count = || {
+        std::fs::read_to_string(&runs)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let seen = count();
+    assert!(wait_until(Duration::from_secs(5), || count() > seen));
+    send_signal(child.id(), libc::SIGTERM);
+    let out = finish(child, begin, LIMIT);
+    assert_eq!(out.code, Some(143), "{}", out.stderr);
+    let total = count();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(count(), total);
+}
+
+#[test]
+fn on_a_terminal_the_job_gets_the_foreground_and_hb_takes_it_back() {
+    let script_ok = Command::new("script")
+        .args(["-qec", "true", "/dev/null"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !script_ok {
+        println!("note: skipped, `script` cannot make a terminal here");
+        return;
+    }
+    let server = PingServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("inner.sh");
+    // Prints "job PGID TPGID" inside hb, then "shell PGID TPGID" after it.
+    std::fs::write(
+        &inner,
+        format!(
+            "'{}' run '{}' -- sh -c 'echo job $(ps -o pgid=,tpgid= -p $$)'\n\
+             echo shell $(ps -o pgid=,tpgid= -p $$)\n",
+            env!("CARGO_BIN_EXE_hb"),
+            server.url("/p")
+        ),
+    )
+    .unwrap();
+    let mut cmd = hb();
+    let mut terminal = Command::new("script");
+    terminal
+        .args(["-qec"])
+        .arg(format!("sh '{}'", inner.display()))
+        .arg("/dev/null");
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => terminal.env(key, value),
+            None => terminal.env_remove(key),
+        };
+    }
+    cmd = terminal;
+    let out = run(cmd, LIMIT);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    for who in ["job", "shell"] {
+        let line = out
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(who))
+            .unwrap_or_else(|| panic!("{}", out.stdout));
+        let ids: Vec<&str> = line.split_whitespace().skip(1).collect();
+        assert_eq!(ids.len(), 2, "{line}");
+        assert_eq!(ids[0], ids[1], "{who} is not in the foreground: {line}");
+    }
+}
