@@ -563,11 +563,9 @@ impl Registry {
                     declared.insert(uuid);
                     self.replace(uuid, settings, ops)
                 }
-                None => {
-                    let uuid = settings.uuid;
+                None => self.create(&spec, now, true, ops).map(|uuid| {
                     declared.insert(uuid);
-                    self.create(&spec, now, true, ops).map(|_| ())
-                }
+                }),
             };
             if let Err(
                 ApiError::BadRequest(e)
