@@ -8,7 +8,6 @@ use hb::clock::FakeClock;
 use serde_json::{Value, json};
 use serve_support::*;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -21,7 +20,7 @@ fn setup(db: &std::path::Path, clock: Arc<FakeClock>, receiver: &Receiver) -> In
     let hb = InProcess::start(db, clock);
     let answer = post(
         &hb.url("/api/v1/channels"),
-        &json!({"name": "hook", "kind": "webhook", "url": format!("{}/hb", receiver.url)})
+        &json!({"name": "hook", "kind": "webhook", "url": format!("{}/hb", receiver.url(""))})
             .to_string(),
     );
     assert_eq!(answer.status, 201, "{}", answer.body);
@@ -57,11 +56,11 @@ fn up_late_down_alerts_once_then_recovers() {
     assert_eq!(receiver.count(), 0, "late alerts nobody");
 
     hb.advance(Duration::from_secs(1));
-    let got = receiver.wait_for(1, WAIT);
+    let got = receiver.expect(1, WAIT);
     assert_eq!(status(&hb, &uuid), "down");
     let alert = got[0].json();
     assert_eq!(got[0].method, "POST");
-    assert_eq!(got[0].path, "/hb");
+    assert_eq!(got[0].path(), "/hb");
     assert_eq!(alert["event"], "down");
     assert_eq!(alert["reason"], "missed");
     assert_eq!(alert["repeat"], 0);
@@ -90,7 +89,7 @@ fn up_late_down_alerts_once_then_recovers() {
     assert_eq!(receiver.count(), 1, "no repeat without realert");
 
     get(&hb.url(&format!("/ping/{uuid}")));
-    let got = receiver.wait_for(2, WAIT);
+    let got = receiver.expect(2, WAIT);
     assert_eq!(got[1].json()["event"], "up");
     assert_eq!(status(&hb, &uuid), "up");
     hb.stop();
@@ -109,7 +108,7 @@ fn a_failing_exit_code_alerts_at_once() {
         &[],
     );
     assert_eq!(answer.status, 200);
-    let alert = receiver.wait_for(1, WAIT)[0].json();
+    let alert = receiver.expect(1, WAIT)[0].json();
     assert_eq!(alert["event"], "down");
     assert_eq!(alert["reason"], "exit code 3");
     assert_eq!(alert["check"]["status"], "down");
@@ -130,7 +129,7 @@ fn a_stuck_run_alerts_after_max_runtime() {
     hb.advance(Duration::from_secs(29 * 60));
     assert_eq!(receiver.count(), 0);
     hb.advance(Duration::from_secs(60));
-    let alert = receiver.wait_for(1, WAIT)[0].json();
+    let alert = receiver.expect(1, WAIT)[0].json();
     assert_eq!(
         (alert["event"].as_str(), alert["reason"].as_str()),
         (Some("down"), Some("stuck"))
@@ -146,7 +145,7 @@ fn channels_select_who_hears_and_realert_repeats() {
     let hb = setup(&dir.path().join("hb.db"), clock(), &receiver);
     post(
         &hb.url("/api/v1/channels"),
-        &json!({"name": "other", "kind": "webhook", "url": other.url}).to_string(),
+        &json!({"name": "other", "kind": "webhook", "url": other.url("")}).to_string(),
     );
     let quiet = create(
         &hb,
@@ -158,9 +157,9 @@ fn channels_select_who_hears_and_realert_repeats() {
     );
     get(&hb.url(&format!("/ping/{quiet}/fail")));
     get(&hb.url(&format!("/ping/{only_other}/fail")));
-    other.wait_for(1, WAIT);
+    other.expect(1, WAIT);
     hb.advance(Duration::from_secs(3600));
-    let got = other.wait_for(2, WAIT);
+    let got = other.expect(2, WAIT);
     assert_eq!(got[1].json()["repeat"], 1);
     assert_ne!(
         got[0].json()["event_id"],
@@ -176,11 +175,11 @@ fn channels_select_who_hears_and_realert_repeats() {
 fn failed_deliveries_are_retried_with_the_same_event_id() {
     let dir = tempfile::tempdir().unwrap();
     let receiver = Receiver::start();
-    receiver.status.store(503, Ordering::Relaxed);
+    receiver.reply_times(1, Reply::Status(503));
     let hb = setup(&dir.path().join("hb.db"), clock(), &receiver);
     let uuid = create(&hb, json!({"name": "job", "interval": "1d"}));
     get(&hb.url(&format!("/ping/{uuid}/fail")));
-    receiver.wait_for(1, WAIT);
+    receiver.expect(1, WAIT);
     assert!(wait_until(WAIT, || {
         get(&hb.url(&format!("/api/v1/heartbeats/{uuid}/notifications"))).json()["notifications"][0]
             ["status_code"]
@@ -191,9 +190,8 @@ fn failed_deliveries_are_retried_with_the_same_event_id() {
             [0]
         .clone();
     assert_eq!(note["ok"], Value::Null, "still being retried");
-    receiver.status.store(200, Ordering::Relaxed);
     hb.advance(Duration::from_secs(10));
-    let got = receiver.wait_for(2, WAIT);
+    let got = receiver.expect(2, WAIT);
     assert_eq!(got[0].json()["event_id"], got[1].json()["event_id"]);
     assert!(wait_until(WAIT, || {
         get(&hb.url(&format!("/api/v1/heartbeats/{uuid}/notifications"))).json()["notifications"][0]
@@ -214,11 +212,11 @@ fn failed_deliveries_are_retried_with_the_same_event_id() {
 fn a_permanent_error_is_not_retried() {
     let dir = tempfile::tempdir().unwrap();
     let receiver = Receiver::start();
-    receiver.status.store(404, Ordering::Relaxed);
+    receiver.reply(Reply::Status(404));
     let hb = setup(&dir.path().join("hb.db"), clock(), &receiver);
     let uuid = create(&hb, json!({"name": "job", "interval": "1d"}));
     get(&hb.url(&format!("/ping/{uuid}/fail")));
-    receiver.wait_for(1, WAIT);
+    receiver.expect(1, WAIT);
     assert!(wait_until(WAIT, || {
         get(&hb.url(&format!("/api/v1/heartbeats/{uuid}/notifications"))).json()["notifications"][0]
             ["ok"]
@@ -262,12 +260,12 @@ fn the_outbox_survives_a_restart() {
     let patched = call(
         "PATCH",
         &hb.url("/api/v1/channels/hook"),
-        Some(&json!({"url": format!("{}/", receiver.url)}).to_string()),
+        Some(&json!({"url": format!("{}/", receiver.url(""))}).to_string()),
         &[],
     );
     assert_eq!(patched.status, 200, "{}", patched.body);
     hb.advance(Duration::from_secs(60));
-    let got = receiver.wait_for(1, WAIT);
+    let got = receiver.expect(1, WAIT);
     assert_eq!(got[0].json()["event_id"], event_id);
     hb.advance(Duration::from_secs(3600));
     std::thread::sleep(Duration::from_millis(200));
@@ -300,7 +298,7 @@ fn a_deadline_passed_while_stopped_gets_one_grace_period() {
     );
     assert_eq!(status(&hb, &uuid), "late");
     hb.advance(Duration::from_secs(600));
-    let alert = receiver.wait_for(1, WAIT)[0].json();
+    let alert = receiver.expect(1, WAIT)[0].json();
     assert_eq!(alert["reason"], "missed");
     hb.stop();
 }
@@ -315,7 +313,7 @@ fn a_channel_test_reports_the_delivery() {
     let result = result.json();
     assert_eq!(result["ok"], true);
     assert_eq!(result["status_code"], 200);
-    let got = receiver.wait_for(1, WAIT);
+    let got = receiver.expect(1, WAIT);
     assert_eq!(got[0].json()["event"], "test");
     assert_eq!(post(&hb.url("/api/v1/channels/nope/test"), "").status, 404);
     hb.stop();
@@ -329,7 +327,7 @@ fn escalation_reaches_more_channels_which_hear_the_recovery() {
     let hb = setup(&dir.path().join("hb.db"), clock(), &receiver);
     post(
         &hb.url("/api/v1/channels"),
-        &json!({"name": "pager", "kind": "webhook", "url": pager.url}).to_string(),
+        &json!({"name": "pager", "kind": "webhook", "url": pager.url("")}).to_string(),
     );
     let uuid = create(
         &hb,
@@ -337,20 +335,20 @@ fn escalation_reaches_more_channels_which_hear_the_recovery() {
                "escalation": [{"after": "30m", "channels": ["pager"]}]}),
     );
     get(&hb.url(&format!("/ping/{uuid}/fail")));
-    receiver.wait_for(1, WAIT);
+    receiver.expect(1, WAIT);
     hb.advance(Duration::from_secs(29 * 60));
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(pager.count(), 0, "not before 30 minutes");
     hb.advance(Duration::from_secs(60));
-    let escalated = pager.wait_for(1, WAIT)[0].json();
+    let escalated = pager.expect(1, WAIT)[0].json();
     assert_eq!(
         (escalated["event"].as_str(), escalated["reason"].as_str()),
         (Some("down"), Some("failed"))
     );
     assert_eq!(receiver.count(), 1, "the first channel is not told twice");
     get(&hb.url(&format!("/ping/{uuid}")));
-    assert_eq!(receiver.wait_for(2, WAIT)[1].json()["event"], "up");
-    assert_eq!(pager.wait_for(2, WAIT)[1].json()["event"], "up");
+    assert_eq!(receiver.expect(2, WAIT)[1].json()["event"], "up");
+    assert_eq!(pager.expect(2, WAIT)[1].json()["event"], "up");
     hb.stop();
 }
 
@@ -376,7 +374,7 @@ fn a_slow_run_alerts_while_it_runs_and_the_check_stays_up() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(receiver.count(), 0);
     hb.advance(Duration::from_secs(1));
-    let alert = receiver.wait_for(1, WAIT)[0].json();
+    let alert = receiver.expect(1, WAIT)[0].json();
     assert_eq!(alert["event"], "slow");
     assert_eq!(status(&hb, &uuid), "running");
     get(&hb.url(&format!("/ping/{uuid}/0")));
@@ -398,7 +396,7 @@ fn a_too_fast_run_alerts() {
     get(&hb.url(&format!("/ping/{uuid}/start")));
     hb.advance(Duration::from_secs(2));
     get(&hb.url(&format!("/ping/{uuid}/0")));
-    let alert = receiver.wait_for(1, WAIT)[0].json();
+    let alert = receiver.expect(1, WAIT)[0].json();
     assert_eq!(alert["event"], "too_fast");
     assert_eq!(status(&hb, &uuid), "up");
     hb.stop();
@@ -423,9 +421,6 @@ fn n_failures_in_a_row_before_down() {
     );
     get(&hb.url(&format!("/ping/{uuid}/1")));
     assert_eq!(status(&hb, &uuid), "down");
-    assert_eq!(
-        receiver.wait_for(1, WAIT)[0].json()["reason"],
-        "exit code 1"
-    );
+    assert_eq!(receiver.expect(1, WAIT)[0].json()["reason"], "exit code 1");
     hb.stop();
 }

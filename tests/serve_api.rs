@@ -702,7 +702,7 @@ fn an_alert_pending_at_kill_9_is_delivered_once_after_restart() {
     let receiver = Receiver::start_on(port);
     let server = ServeProcess::start(&db, &[], &[]);
     let notifications = server.url(&format!("/api/v1/heartbeats/{uuid}/notifications"));
-    let got = receiver.wait_for(1, Duration::from_secs(10));
+    let got = receiver.expect(1, Duration::from_secs(10));
     assert_eq!(got[0].json()["event_id"], event_id);
     assert_eq!(got[0].json()["reason"], "exit code 1");
     assert!(wait_until(Duration::from_secs(10), || get(&notifications)

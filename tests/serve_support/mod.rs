@@ -2,15 +2,20 @@
 //! in-process server on an injected clock, a recording webhook receiver, HTTP calls.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+#[path = "../support/ping_server.rs"]
+mod ping_server;
+#[allow(unused_imports)]
+pub use ping_server::{PingServer as Receiver, Reply};
 
 pub const HB: &str = env!("CARGO_BIN_EXE_hb");
 
@@ -169,126 +174,6 @@ impl Drop for ServeProcess {
 fn fastrand_suffix() -> u64 {
     static N: AtomicUsize = AtomicUsize::new(0);
     std::process::id() as u64 * 1000 + N.fetch_add(1, Ordering::Relaxed) as u64
-}
-
-/// A request a receiver got.
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl Received {
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A recording HTTP receiver on 127.0.0.1 that answers with a settable status.
-pub struct Receiver {
-    pub url: String,
-    pub requests: Arc<Mutex<Vec<Received>>>,
-    pub status: Arc<AtomicU16>,
-}
-
-impl Receiver {
-    pub fn start() -> Receiver {
-        Self::start_on(0)
-    }
-
-    pub fn start_on(port: u16) -> Receiver {
-        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let status = Arc::new(AtomicU16::new(200));
-        let (r, s) = (requests.clone(), status.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(stream) = stream else { continue };
-                let (r, s) = (r.clone(), s.clone());
-                std::thread::spawn(move || handle(stream, r, s));
-            }
-        });
-        Receiver {
-            url,
-            requests,
-            status,
-        }
-    }
-
-    pub fn count(&self) -> usize {
-        self.requests.lock().unwrap().len()
-    }
-
-    pub fn all(&self) -> Vec<Received> {
-        self.requests.lock().unwrap().clone()
-    }
-
-    pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<Received> {
-        assert!(
-            wait_until(timeout, || self.count() >= n),
-            "expected {n} requests, got {:?}",
-            self.all()
-        );
-        self.all()
-    }
-}
-
-fn handle(stream: TcpStream, requests: Arc<Mutex<Vec<Received>>>, status: Arc<AtomicU16>) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_string();
-        let path = parts.next().unwrap_or("").to_string();
-        let mut headers = Vec::new();
-        let mut length = 0usize;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                headers.push((k.trim().to_string(), v.trim().to_string()));
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        requests.lock().unwrap().push(Received {
-            method,
-            path,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        });
-        let code = status.load(Ordering::Relaxed);
-        let answer =
-            format!("HTTP/1.1 {code} X\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok");
-        let mut w = &stream;
-        if w.write_all(answer.as_bytes()).is_err() {
-            return;
-        }
-    }
 }
 
 /// A port on which nothing listens.

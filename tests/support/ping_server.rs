@@ -30,6 +30,35 @@ impl Recorded {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// The body, which must be UTF-8.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("the body is UTF-8")
+    }
+
+    /// The body as an `application/x-www-form-urlencoded` form.
+    pub fn form(&self) -> Vec<(String, String)> {
+        self.text()
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (form_decode(k), form_decode(v))
+            })
+            .collect()
+    }
+
+    pub fn form_value(&self, key: &str) -> Option<String> {
+        self.form()
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body_text()))
+    }
+
     /// The path without the query.
     pub fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("")
@@ -47,6 +76,8 @@ impl Recorded {
 #[derive(Debug, Clone)]
 pub enum Reply {
     Status(u16),
+    /// This status with this body.
+    Answer(u16, String),
     /// 200 with a `Ping-Body-Limit` header.
     BodyLimit(usize),
     /// Wait, then answer with the status.
@@ -79,7 +110,12 @@ pub struct PingServer {
 impl PingServer {
     /// Listens on 127.0.0.1, a free port; answers 200 `OK` unless told otherwise.
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        Self::start_on(0)
+    }
+
+    /// Listens on 127.0.0.1 on this port (0: a free one).
+    pub fn start_on(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind a loopback port");
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared::default());
         let theirs = shared.clone();
@@ -132,6 +168,20 @@ impl PingServer {
         self.shared.requests.lock().unwrap().clone()
     }
 
+    pub fn count(&self) -> usize {
+        self.shared.requests.lock().unwrap().len()
+    }
+
+    /// Waits for at least `count` requests; fails the test when they do not come.
+    pub fn expect(&self, count: usize, timeout: Duration) -> Vec<Recorded> {
+        let got = self.wait_for(count, timeout);
+        assert!(
+            got.len() >= count,
+            "expected {count} requests within {timeout:?}, got {got:#?}"
+        );
+        got
+    }
+
     /// Waits until `count` requests came (or `timeout` passed); returns what came.
     pub fn wait_for(&self, count: usize, timeout: Duration) -> Vec<Recorded> {
         let until = Instant::now() + timeout;
@@ -158,6 +208,26 @@ impl Drop for PingServer {
         // Unblock the accept loop.
         let _ = TcpStream::connect(self.addr);
     }
+}
+
+/// Decodes `+` and `%XX` as a form does.
+pub fn form_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).expect("a %XX escape"));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).expect("UTF-8")
 }
 
 /// A URL on a port where nothing listens: connections are refused.
@@ -215,8 +285,13 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
             }
             continue;
         }
+        let mut body = None;
         let (status, extra) = match choose(shared, &target) {
             Reply::Status(status) => (status, String::new()),
+            Reply::Answer(status, text) => {
+                body = Some(text);
+                (status, String::new())
+            }
             Reply::BodyLimit(limit) => (200, format!("Ping-Body-Limit: {limit}\r\n")),
             Reply::Delay(wait, status) => {
                 std::thread::sleep(wait);
@@ -230,7 +305,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
             }
             Reply::Close => return,
         };
-        let body = if status == 200 { "OK" } else { "error" };
+        let body = body.unwrap_or_else(|| if status == 200 { "OK" } else { "error" }.to_string());
         let answer = format!(
             "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\n{extra}Content-Length: {}\r\n\r\n{body}",
             body.len()
@@ -263,13 +338,32 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
         let (name, value) = header.split_once(':')?;
         headers.push((name.trim().to_string(), value.trim().to_string()));
     }
-    let length: usize = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _): &&(String, String)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let mut body = Vec::new();
+    if header("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).ok()?;
+            let size = usize::from_str_radix(size.trim(), 16).ok()?;
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            if size == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..size]);
+        }
+    } else {
+        let length: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        body.resize(length, 0);
+        reader.read_exact(&mut body).ok()?;
+    }
     Some(Recorded {
         method,
         target,
