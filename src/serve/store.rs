@@ -184,9 +184,6 @@ fn configure(conn: &Connection, synchronous: &str) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // 32 MiB of page cache (the default is 2 MiB): pings touch pages all over the
-    // pings and checks tables, and every miss is a read from the WAL or the file.
-    conn.pragma_update(None, "cache_size", -32768)?;
     Ok(())
 }
 
@@ -236,6 +233,10 @@ pub fn open_sqlite(
         .with_context(|| format!("cannot prepare the database {}", path.display()))?;
     let snapshot =
         load(&conn).with_context(|| format!("cannot read the database {}", path.display()))?;
+    // 16 MiB of page cache for the writer (the default is 2 MiB): pings touch pages all
+    // over the pings and checks tables, and every miss is a read from the WAL or the
+    // file. Set after loading, so pages read once at start-up are not all kept.
+    conn.pragma_update(None, "cache_size", -16384)?;
     let reader = open()?;
     configure(&reader, synchronous)?;
     Ok((
