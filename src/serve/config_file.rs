@@ -90,6 +90,8 @@ pub fn load(source: &ConfigSource, now: jiff::Timestamp) -> Result<ServeFile> {
         channels.push((name, kind));
     }
     let mut checks: Vec<CheckSpec> = Vec::new();
+    // Names seen so far (trimmed), so a file with many checks is read in linear time.
+    let mut names = std::collections::HashSet::new();
     for table in file.check {
         let span = table.span();
         let value = serde_json::to_value(table.into_inner()).unwrap_or(Value::Null);
@@ -97,10 +99,7 @@ pub fn load(source: &ConfigSource, now: jiff::Timestamp) -> Result<ServeFile> {
         let name = spec.name.clone().unwrap_or_default();
         Settings::from_spec(&spec, now, true)
             .map_err(|e| at(span.clone(), format!("[[check]] {name:?}: {e}")))?;
-        if checks
-            .iter()
-            .any(|c| c.name.as_deref().map(str::trim) == Some(name.trim()))
-        {
+        if !names.insert(name.trim().to_string()) {
             return Err(at(span, format!("[[check]] {name:?} is declared twice")));
         }
         checks.push(spec);

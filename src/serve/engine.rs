@@ -10,10 +10,25 @@ use super::app::App;
 /// The longest nap, so a wall-clock jump (suspend, NTP step) is noticed.
 const MAX_NAP: Duration = Duration::from_secs(30);
 
+/// Checks handled per change: many checks due at once (a burst of alerts) are done
+/// in slices, so pings are not held up behind the whole burst and the first alerts are
+/// committed, and sent, before the last are worked out.
+const TICK_SLICE: usize = 500;
+
 /// Does everything due now; returns once it is committed.
 pub async fn run_due(app: &App) {
-    if let Err(e) = app.change(|reg, now, ops| reg.tick(now, ops)).await {
-        eprintln!("hb: cannot record due alerts: {e}");
+    loop {
+        match app
+            .change(|reg, now, ops| reg.tick(now, TICK_SLICE, ops))
+            .await
+        {
+            Ok(true) => continue,
+            Ok(false) => break,
+            Err(e) => {
+                eprintln!("hb: cannot record due alerts: {e}");
+                break;
+            }
+        }
     }
 }
 

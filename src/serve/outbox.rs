@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::app::App;
 use super::notify::{self, Delivery, Event};
@@ -93,8 +93,10 @@ fn settle(row: &OutboxRow, delivery: &Delivery, now: Timestamp) -> AttemptRow {
     }
 }
 
-/// Attempts one queued delivery and records the result.
-async fn attempt(app: Arc<App>, row: OutboxRow) {
+/// Attempts one queued delivery and records the result. The delivery slot is given
+/// back once the receiver has answered, not after the record is committed, so the
+/// next deliveries go out while this one is being recorded.
+async fn attempt(app: Arc<App>, row: OutboxRow, slot: OwnedSemaphorePermit) {
     let delivery = match event_of(&row) {
         Ok(event) => {
             let app2 = app.clone();
@@ -115,6 +117,8 @@ async fn attempt(app: Arc<App>, row: OutboxRow) {
             permanent: true,
         },
     };
+    drop(slot);
+    app.outbox_wake.notify_one();
     let counter = if delivery.ok {
         &app.metrics.alerts_ok
     } else {
@@ -139,6 +143,8 @@ async fn attempt(app: Arc<App>, row: OutboxRow) {
             row.event_id
         );
     }
+    // A retry may now be queued; the loop plans its next wake-up with it.
+    app.outbox_wake.notify_one();
 }
 
 /// Takes the deliveries due now (at most `limit`).
@@ -170,9 +176,7 @@ pub async fn run(app: Arc<App>) {
                 .expect("semaphore never closes");
             let app = app.clone();
             tokio::spawn(async move {
-                attempt(app.clone(), row).await;
-                drop(permit);
-                app.outbox_wake.notify_one();
+                attempt(app, row, permit).await;
             });
         }
         let next = app.registry().next_delivery_ms();

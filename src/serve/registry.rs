@@ -304,12 +304,18 @@ impl Registry {
         ids
     }
 
-    /// Everything due at `now`: missed and stuck runs, slow runs, repeats, escalations.
-    pub fn tick(&mut self, now: Timestamp, ops: &mut Vec<Op>) {
+    /// What is due at `now` (missed and stuck runs, slow runs, repeats, escalations),
+    /// for at most `limit` checks; returns whether more are due.
+    pub fn tick(&mut self, now: Timestamp, limit: usize, ops: &mut Vec<Op>) -> bool {
+        let mut done = 0;
         while let Some(&(t, uuid)) = self.deadlines.first() {
             if t > now {
                 break;
             }
+            if done == limit {
+                return true;
+            }
+            done += 1;
             self.deadlines.pop_first();
             self.deadline_of.remove(&uuid);
             let Some(entry) = self.checks.get_mut(&uuid) else {
@@ -328,6 +334,7 @@ impl Registry {
             }
             self.settle(uuid, outcome, None, now, ops);
         }
+        false
     }
 
     pub fn create(
