@@ -715,3 +715,51 @@ fn an_alert_pending_at_kill_9_is_delivered_once_after_restart() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(receiver.count(), 1);
 }
+
+#[test]
+fn the_newest_state_survives_restarts_whichever_change_made_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hb.db");
+    let restart = |server: ServeProcess| {
+        drop(server);
+        ServeProcess::start(&db, &[], &[])
+    };
+    let server = ServeProcess::start(&db, &[], &[]);
+    let uuid = create(&server, json!({"name": "job", "interval": "1h"}))["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..3 {
+        get(&server.url(&format!("/ping/{uuid}")));
+    }
+    post(&server.url(&format!("/api/v1/heartbeats/{uuid}/pause")), "");
+    let server = restart(server);
+    let c = check(&server, &uuid);
+    assert_eq!(
+        (c["status"].as_str(), c["n_pings"].as_u64()),
+        (Some("paused"), Some(3)),
+        "a pause after pings"
+    );
+    get(&server.url(&format!("/ping/{uuid}/1")));
+    let server = restart(server);
+    let c = check(&server, &uuid);
+    assert_eq!(
+        (c["status"].as_str(), c["n_pings"].as_u64()),
+        (Some("down"), Some(4)),
+        "a ping after a pause"
+    );
+    call(
+        "PATCH",
+        &server.url(&format!("/api/v1/heartbeats/{uuid}")),
+        Some(&json!({"description": "nightly"}).to_string()),
+        &[],
+    );
+    get(&server.url(&format!("/ping/{uuid}")));
+    let server = restart(server);
+    let c = check(&server, &uuid);
+    assert_eq!(
+        (c["status"].as_str(), c["n_pings"].as_u64()),
+        (Some("up"), Some(5))
+    );
+    assert_eq!(c["description"], "nightly");
+}

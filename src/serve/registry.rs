@@ -58,17 +58,19 @@ pub struct Registry {
     pub public_base: String,
 }
 
-fn state_json(state: &State) -> String {
+/// The state as stored, one `seq` newer than the last stored copy.
+fn state_json(state: &mut State) -> String {
+    state.seq += 1;
     serde_json::to_string(state).expect("state serializes")
 }
 
-fn check_row(entry: &Entry) -> CheckRow {
+fn check_row(entry: &mut Entry) -> CheckRow {
     CheckRow {
         uuid: entry.settings.uuid.to_string(),
         spec: serde_json::to_string(&entry.settings.to_spec()).expect("spec serializes"),
         managed: entry.settings.managed,
         default_grace_ms: entry.settings.default_grace.as_millis() as i64,
-        state: state_json(&entry.state),
+        state: state_json(&mut entry.state),
         created_ms: entry.created_ms,
     }
 }
@@ -185,6 +187,7 @@ impl Registry {
             return;
         };
         let outcome = entry.state.apply_ping(&entry.settings, ping);
+        // The state travels with the ping row: one page written per ping, not two.
         ops.push(Op::Ping(PingRow {
             check_uuid: uuid.to_string(),
             n: entry.state.n_pings,
@@ -197,8 +200,9 @@ impl Registry {
             method: meta.method,
             body: meta.body.clone(),
             duration: outcome.duration,
+            state: state_json(&mut entry.state),
         }));
-        self.settle(uuid, outcome, meta.body, ping.at, ops);
+        self.settle(uuid, outcome, meta.body, ping.at, ops, false);
     }
 
     /// Records what an outcome did: state, flips, alerts; re-queues the deadline.
@@ -209,14 +213,17 @@ impl Registry {
         body: Option<String>,
         now: Timestamp,
         ops: &mut Vec<Op>,
+        store_state: bool,
     ) {
-        let Some(entry) = self.checks.get(&uuid) else {
+        let Some(entry) = self.checks.get_mut(&uuid) else {
             return;
         };
-        ops.push(Op::PutState {
-            uuid: uuid.to_string(),
-            state: state_json(&entry.state),
-        });
+        if store_state {
+            ops.push(Op::PutState {
+                uuid: uuid.to_string(),
+                state: state_json(&mut entry.state),
+            });
+        }
         for flip in &outcome.flips {
             ops.push(Op::Flip(FlipRow {
                 check_uuid: uuid.to_string(),
@@ -332,7 +339,7 @@ impl Registry {
                 }
                 continue;
             }
-            self.settle(uuid, outcome, None, now, ops);
+            self.settle(uuid, outcome, None, now, ops, true);
         }
         false
     }
@@ -346,12 +353,12 @@ impl Registry {
     ) -> Result<Uuid, ApiError> {
         let settings = Settings::from_spec(spec, now, managed).map_err(ApiError::BadRequest)?;
         self.check_unique(&settings, None)?;
-        let entry = Entry {
+        let mut entry = Entry {
             settings,
             state: State::default(),
             created_ms: now.as_millisecond(),
         };
-        ops.push(Op::PutCheck(check_row(&entry)));
+        ops.push(Op::PutCheck(check_row(&mut entry)));
         let uuid = entry.settings.uuid;
         self.insert(entry);
         Ok(uuid)
@@ -391,7 +398,7 @@ impl Registry {
         let mut entry = self.remove(uuid).ok_or_else(|| not_found(uuid))?;
         settings.uuid = uuid;
         entry.settings = settings;
-        ops.push(Op::PutCheck(check_row(&entry)));
+        ops.push(Op::PutCheck(check_row(&mut entry)));
         self.insert(entry);
         Ok(())
     }
@@ -426,7 +433,7 @@ impl Registry {
     pub fn pause(&mut self, uuid: Uuid, now: Timestamp, ops: &mut Vec<Op>) -> Result<(), ApiError> {
         let entry = self.checks.get_mut(&uuid).ok_or_else(|| not_found(uuid))?;
         let outcome = entry.state.pause(now);
-        self.settle(uuid, outcome, None, now, ops);
+        self.settle(uuid, outcome, None, now, ops, true);
         Ok(())
     }
 
@@ -438,7 +445,7 @@ impl Registry {
     ) -> Result<(), ApiError> {
         let entry = self.checks.get_mut(&uuid).ok_or_else(|| not_found(uuid))?;
         let outcome = entry.state.resume(now);
-        self.settle(uuid, outcome, None, now, ops);
+        self.settle(uuid, outcome, None, now, ops, true);
         Ok(())
     }
 

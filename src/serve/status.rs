@@ -110,6 +110,9 @@ pub struct State {
     /// After a restart: no alert before this time (pings may have been refused meanwhile).
     pub hold_until: Option<Timestamp>,
     pub n_pings: u64,
+    /// Bumped each time the state is stored, so the newest stored copy can be told.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -41,6 +41,8 @@ pub struct PingRow {
     pub method: String,
     pub body: Option<String>,
     pub duration: Option<f64>,
+    /// The check's state after this ping (JSON with a `seq`); kept on the newest row only.
+    pub state: String,
 }
 
 #[derive(Debug, Clone)]
@@ -122,7 +124,8 @@ pub trait History: Send + Sync + 'static {
     fn notifications(&self, uuid: &str, limit: usize) -> Result<Vec<Value>>;
 }
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE checks (
     uuid TEXT PRIMARY KEY,
     spec TEXT NOT NULL,
@@ -177,7 +180,11 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_by_check ON outbox (check_uuid, id);
 CREATE INDEX outbox_pending ON outbox (done) WHERE done = 0;
-"#];
+"#,
+    // A check's state after a ping is stored on the ping's row (the newest row of the
+    // check holds it), so a ping writes one page instead of two.
+    "ALTER TABLE pings ADD COLUMN state TEXT;",
+];
 
 fn configure(conn: &Connection, synchronous: &str) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -248,6 +255,16 @@ pub fn open_sqlite(
     ))
 }
 
+/// The `seq` of a stored state (0 when absent or unreadable).
+fn state_seq(state: &str) -> u64 {
+    #[derive(serde::Deserialize)]
+    struct Seq {
+        #[serde(default)]
+        seq: u64,
+    }
+    serde_json::from_str::<Seq>(state).map_or(0, |s| s.seq)
+}
+
 fn load(conn: &Connection) -> Result<Snapshot> {
     let mut snapshot = Snapshot::default();
     let mut stmt =
@@ -264,6 +281,19 @@ fn load(conn: &Connection) -> Result<Snapshot> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    // A ping stores the state on its own row; take whichever copy is newer.
+    let mut newest_ping =
+        conn.prepare("SELECT state FROM pings WHERE check_uuid = ?1 AND state IS NOT NULL ORDER BY n DESC LIMIT 1")?;
+    for check in &mut snapshot.checks {
+        let from_ping: Option<String> = newest_ping
+            .query_row([&check.uuid], |r| r.get(0))
+            .optional()?;
+        if let Some(from_ping) = from_ping
+            && state_seq(&from_ping) > state_seq(&check.state)
+        {
+            check.state = from_ping;
+        }
+    }
     let mut stmt = conn.prepare("SELECT name, config, managed FROM channels ORDER BY name")?;
     snapshot.channels = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -333,9 +363,12 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
             }
         }
         Op::Ping(p) => {
+            // The previous row of the check gives up its copy of the state (same page).
+            tx.prepare_cached("UPDATE pings SET state = NULL WHERE check_uuid = ?1 AND n = ?2 AND state IS NOT NULL")?
+                .execute(params![p.check_uuid, p.n as i64 - 1])?;
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO pings (check_uuid, n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT OR REPLACE INTO pings (check_uuid, n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 p.check_uuid,
@@ -348,7 +381,8 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
                 p.user_agent,
                 p.method,
                 p.body,
-                p.duration
+                p.duration,
+                p.state
             ])?;
             // Trim in steps, not on every ping.
             if p.n > PING_HISTORY && p.n % 100 == 0 {
