@@ -166,6 +166,7 @@ fn take_due(app: &App, limit: usize) -> Vec<OutboxRow> {
 
 pub async fn run(app: Arc<App>) {
     let slots = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut busy = false;
     loop {
         let free = slots.available_permits();
         for row in take_due(&app, free) {
@@ -180,6 +181,11 @@ pub async fn run(app: Arc<App>) {
             });
         }
         let next = app.registry().next_delivery_ms();
+        let idle = next.is_none() && slots.available_permits() == CONCURRENCY;
+        if busy && idle {
+            release_memory();
+        }
+        busy = !idle;
         let nap = match next {
             Some(_) if slots.available_permits() == 0 => Duration::from_secs(30),
             Some(t) => Duration::from_millis((t - app.now().as_millisecond()).max(0) as u64)
@@ -190,6 +196,16 @@ pub async fn run(app: Arc<App>) {
             _ = tokio::time::sleep(nap) => {}
             _ = app.outbox_wake.notified() => {}
         }
+    }
+}
+
+/// After a burst of alerts, hands the memory its queue used back to the system
+/// (glibc keeps freed memory otherwise).
+fn release_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

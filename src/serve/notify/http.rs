@@ -121,6 +121,11 @@ pub fn send(request: &HttpRequest, timeout: Duration) -> Delivery {
         Ok(mut response) => {
             let code = response.status().as_u16();
             if (200..300).contains(&code) {
+                // Reading the answer to its end lets the agent reuse the connection.
+                let _ = std::io::copy(
+                    &mut response.body_mut().as_reader().take(64 * 1024),
+                    &mut std::io::sink(),
+                );
                 return Delivery::success(Some(code));
             }
             let mut start = Vec::new();
