@@ -1,4 +1,4 @@
-//! Which URL a ping goes to (PRODUCT §2.1): an ID resolves to a ping base URL,
+//! Which URL a ping goes to: an ID resolves to a ping base URL,
 //! and a signal is appended to it. Pure: no I/O, no clock.
 
 use std::collections::BTreeMap;

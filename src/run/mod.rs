@@ -1,4 +1,4 @@
-//! The wrapper: `hb run` and `hb ping` (PRODUCT §2).
+//! The wrapper: `hb run` and `hb ping`.
 //!
 //! Fail-open: a monitor that is down, slow or answering errors, an unresolvable
 //! ID, or a broken config file never keeps the job from running and never changes
