@@ -763,3 +763,49 @@ fn the_newest_state_survives_restarts_whichever_change_made_it() {
     );
     assert_eq!(c["description"], "nightly");
 }
+
+#[test]
+fn healthchecks_recorded_answers_replay() {
+    let peers = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/healthchecks-ping-answers.json"
+    ))
+    .unwrap();
+    let answers: Vec<Value> = serde_json::from_str(&peers).unwrap();
+    let (_dir, server) = server();
+    let uuid = create(&server, json!({"name": "bench", "interval": "1h"}))["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut replayed = 0;
+    for answer in &answers {
+        let request = answer["request"].as_str().unwrap();
+        let mut words = request.split_whitespace();
+        let (method, path) = (words.next().unwrap(), words.next().unwrap());
+        if !path.starts_with("/ping/") {
+            continue; // healthchecks' own management API
+        }
+        let body = request.contains("(body").then_some("some output\n");
+        let got = call(
+            method,
+            &server.url(&path.replace("<uuid>", &uuid)),
+            body,
+            &[],
+        );
+        assert_eq!(got.status, answer["status"], "{request}");
+        let expected = answer["body"].as_str().unwrap();
+        if [
+            "OK",
+            "not found",
+            "invalid url format",
+            "invalid uuid format",
+            "",
+        ]
+        .contains(&expected)
+        {
+            assert_eq!(got.body, expected, "{request}");
+        }
+        replayed += 1;
+    }
+    assert!(replayed >= 14, "{replayed} requests replayed");
+}
