@@ -9,6 +9,7 @@ pub mod config;
 pub mod docs;
 pub mod duration;
 pub mod exit;
+pub mod percent;
 pub mod run;
 pub mod serve;
 

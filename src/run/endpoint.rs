@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::percent::percent_encode;
+
 /// What ID resolution may consult.
 #[derive(Debug, Clone, Copy)]
 pub struct Resolver<'a> {
@@ -76,8 +78,8 @@ pub fn resolve(id: &str, resolver: &Resolver) -> Result<String, ResolveError> {
         return match resolver.ping_key.map(str::trim).filter(|k| !k.is_empty()) {
             Some(key) => Ok(format!(
                 "{server}/api/v1/ping/{}/{}",
-                encode_segment(key),
-                encode_segment(&current)
+                percent_encode(key),
+                percent_encode(&current)
             )),
             None => Err(ResolveError::NoPingKey { slug: current }),
         };
@@ -126,19 +128,6 @@ fn as_uuid(text: &str) -> Option<String> {
     uuid::Uuid::try_parse(text)
         .ok()
         .map(|u| u.hyphenated().to_string())
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn encode_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// What a ping says.
