@@ -167,11 +167,6 @@ impl Registry {
         self.outbox.keys().next().map(|(t, _)| *t)
     }
 
-    pub fn find_by_uuid(&self, uuid: &str) -> Option<Uuid> {
-        let uuid = Uuid::parse_str(uuid).ok()?;
-        self.checks.contains_key(&uuid).then_some(uuid)
-    }
-
     pub fn find_by_slug(&self, slug: &str) -> Option<Uuid> {
         self.by_slug.get(slug).copied()
     }

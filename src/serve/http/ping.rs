@@ -180,7 +180,11 @@ pub async fn ping(
         Parsed::BadCode => return text(StatusCode::BAD_REQUEST, "invalid url format", false),
         Parsed::NotFound => return text(StatusCode::NOT_FOUND, "not found", false),
     };
-    let ping_key = app.options().ping_key;
+    // Only a slug ping needs the key; a uuid ping (the common case) reads no options.
+    let ping_key = match target {
+        Target::Slug { .. } => app.options().ping_key,
+        Target::Uuid(_) => None,
+    };
     let body = read_body(body).await;
     let meta = PingMeta {
         remote_addr: Some(remote.ip().to_string()),
