@@ -1,9 +1,8 @@
 //! Both halves together: `hb run` reporting to a real `hb serve`.
 
-mod serve_support;
 
 use serde_json::json;
-use serve_support::*;
+use crate::serve_support::*;
 use std::process::Command;
 use std::time::Duration;
 

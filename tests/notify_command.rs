@@ -1,12 +1,11 @@
 //! The `command` kind: its environment, exit status, stderr and timeout.
 
-mod notify_support;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use hb::serve::notify::{ChannelKind, deliver};
-use notify_support::{EVENT_ID, NAME, UUID, event};
+use crate::notify_support::{EVENT_ID, NAME, UUID, event};
 use serde_json::json;
 
 fn channel(settings: serde_json::Value) -> ChannelKind {

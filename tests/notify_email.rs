@@ -1,7 +1,6 @@
 //! The `email` kind through a real SMTP server (aiosmtpd, started by each test on a
 //! loopback port): plain, STARTTLS with a private CA and a login, implicit TLS, refusals.
 
-mod notify_support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -10,7 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use hb::serve::notify::{ChannelKind, Delivery, deliver};
-use notify_support::{EVENT_ID, NAME, event};
+use crate::notify_support::{EVENT_ID, NAME, event};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,12 +1,11 @@
 //! The HTTP channel kinds against a recording receiver on loopback: method, path,
 //! headers and payload shape, escaping, and how failures are classified.
 
-mod notify_support;
 
 use std::time::{Duration, Instant};
 
 use hb::serve::notify::{ChannelKind, Delivery, deliver};
-use notify_support::{EVENT_ID, NAME, Receiver, UUID, event};
+use crate::notify_support::{EVENT_ID, NAME, Receiver, UUID, event};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -25,7 +24,7 @@ fn assert_ok(d: &Delivery) {
     assert!(!d.permanent);
 }
 
-fn assert_common_headers(r: &notify_support::Recorded) {
+fn assert_common_headers(r: &crate::notify_support::Recorded) {
     let ua = r.header("user-agent").unwrap_or_default();
     assert!(ua.starts_with("hb/"), "User-Agent {ua:?}");
     assert_eq!(r.header("x-hb-event-id"), Some(EVENT_ID));
@@ -94,7 +93,7 @@ fn webhook_templates_escape_for_url_body_and_headers() {
         .split('&')
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap();
-            (k.to_string(), notify_support::form_decode(v))
+            (k.to_string(), crate::notify_support::form_decode(v))
         })
         .collect();
     assert_eq!(query[0], ("name".into(), NAME.into()));

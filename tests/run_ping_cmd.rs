@@ -1,13 +1,12 @@
 //! `hb ping ID [SIGNAL]`: URLs, bodies and exit codes (0 delivered, 1 not, 2 usage).
 
-mod support;
 
 use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::ping_server::{PingServer, Reply, refused_url};
-use support::{FAST, UUID, hb, run};
+use crate::support::ping_server::{PingServer, Reply, refused_url};
+use crate::support::{FAST, UUID, hb, run};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -104,7 +103,7 @@ fn data_comes_from_text_a_file_or_stdin() {
         .unwrap()
         .write_all(b"from stdin")
         .unwrap();
-    assert_eq!(support::finish(child, begin, LIMIT).code, Some(0));
+    assert_eq!(crate::support::finish(child, begin, LIMIT).code, Some(0));
 
     let bodies: Vec<String> = server
         .wait_for(3, LIMIT)

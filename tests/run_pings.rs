@@ -1,12 +1,11 @@
 //! `hb run` against a recording ping server: what is sent, when, and that nothing
 //! the monitor does changes the job's run or exit code.
 
-mod support;
 
 use std::time::{Duration, Instant};
 
-use support::ping_server::{PingServer, Reply, refused_url};
-use support::{FAST, UUID, hb, run, wait_until};
+use crate::support::ping_server::{PingServer, Reply, refused_url};
+use crate::support::{FAST, UUID, hb, run, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -81,7 +80,7 @@ fn stdin_is_the_jobs() {
     let mut child = cmd.spawn().unwrap();
     use std::io::Write;
     child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
-    let out = support::finish(child, begin, LIMIT);
+    let out = crate::support::finish(child, begin, LIMIT);
     assert_eq!(out.stdout, "hello\n");
     let requests = server.wait_for(2, LIMIT);
     assert_eq!(requests[1].body_text(), "hello\n");
@@ -298,7 +297,7 @@ fn a_hanging_monitor_neither_delays_the_job_nor_holds_hb_past_the_budget() {
     let child = cmd.spawn().unwrap();
     assert!(wait_until(Duration::from_secs(5), || marker.exists()));
     let job_started = begin.elapsed();
-    let out = support::finish(child, begin, LIMIT);
+    let out = crate::support::finish(child, begin, LIMIT);
     assert!(
         job_started < Duration::from_millis(500),
         "the job started after {job_started:?}"
@@ -545,10 +544,10 @@ fn after_sigterm_at_most_five_seconds_of_the_budget_remain() {
         .stderr(std::process::Stdio::piped());
     let begin = Instant::now();
     let child = cmd.spawn().unwrap();
-    support::read_pids(&ready);
+    crate::support::read_pids(&ready);
     let signalled = Instant::now();
-    support::send_signal(child.id(), libc::SIGTERM);
-    let out = support::finish(child, begin, LIMIT);
+    crate::support::send_signal(child.id(), libc::SIGTERM);
+    let out = crate::support::finish(child, begin, LIMIT);
     assert_eq!(out.code, Some(143));
     let after = signalled.elapsed();
     assert!(

@@ -1,13 +1,12 @@
 //! `hb run` supervising real processes: signals forwarded to the job's group,
 //! `--timeout` leaving no survivor, PID 1 duties, and `--every`.
 
-mod support;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::ping_server::PingServer;
-use support::{finish, hb, pid_gone, read_pids, run, send_signal, wait_until};
+use crate::support::ping_server::PingServer;
+use crate::support::{finish, hb, pid_gone, read_pids, run, send_signal, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(20);
 

@@ -2,11 +2,10 @@
 //! through the durable outbox, across restarts. A real server and a real receiver;
 //! only time is simulated.
 
-mod serve_support;
 
 use hb::clock::FakeClock;
 use serde_json::{Value, json};
-use serve_support::*;
+use crate::serve_support::*;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -2,10 +2,9 @@
 //! gives them, runitor's requests, the management API, bad input, auth, config as
 //! code, signals and durability.
 
-mod serve_support;
 
 use serde_json::{Value, json};
-use serve_support::*;
+use crate::serve_support::*;
 use std::time::Duration;
 
 const RID: &str = "5b0b3b5e-4c1a-4d7e-9f2a-0c6a1d2e3f40";

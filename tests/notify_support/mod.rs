@@ -1,16 +1,12 @@
 //! Helpers for the alert-channel tests: a recording HTTP/1.1 receiver on loopback and
 //! a sample event.
 
-#![allow(dead_code)]
 
 use hb::serve::notify::Event;
 use serde_json::json;
 
-#[path = "../support/ping_server.rs"]
-mod ping_server;
-use ping_server::{PingServer, Reply};
-#[allow(unused_imports)]
-pub use ping_server::{Recorded, form_decode};
+use crate::support::ping_server::{PingServer, Reply};
+pub use crate::support::ping_server::{Recorded, form_decode};
 
 /// A loopback HTTP server that answers every request with one status and body and
 /// records what it got.

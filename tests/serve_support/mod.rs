@@ -1,6 +1,5 @@
 //! Helpers for the monitor's integration tests: the real binary on a free port, an
 //! in-process server on an injected clock, a recording webhook receiver, HTTP calls.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -12,10 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-#[path = "../support/ping_server.rs"]
-mod ping_server;
-#[allow(unused_imports)]
-pub use ping_server::{PingServer as Receiver, Reply};
+pub use crate::support::ping_server::{PingServer as Receiver, Reply};
 
 pub const HB: &str = env!("CARGO_BIN_EXE_hb");
 

@@ -1,5 +1,4 @@
 //! Shared pieces of the tests that drive the real `hb` binary.
-#![allow(dead_code)]
 
 pub mod ping_server;
 

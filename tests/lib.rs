@@ -1,0 +1,20 @@
+//! hb's integration tests: one test binary, so the real `hb` binary is linked
+//! against once. Each module drives `hb` (or the library, in process) for real.
+
+#![allow(dead_code)]
+
+mod notify_support;
+mod serve_support;
+mod support;
+
+mod end_to_end;
+mod generated_docs;
+mod notify_command;
+mod notify_email;
+mod notify_http;
+mod run_ping_cmd;
+mod run_pings;
+mod run_supervise;
+mod schedule_cli;
+mod serve_alerts;
+mod serve_api;
