@@ -1,8 +1,7 @@
 //! Both halves together: `hb run` reporting to a real `hb serve`.
 
-
-use serde_json::json;
 use crate::serve_support::*;
+use serde_json::json;
 use std::process::Command;
 use std::time::Duration;
 

@@ -1,11 +1,10 @@
 //! The `command` kind: its environment, exit status, stderr and timeout.
 
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use hb::serve::notify::{ChannelKind, deliver};
 use crate::notify_support::{EVENT_ID, NAME, UUID, event};
+use hb::serve::notify::{ChannelKind, deliver};
 use serde_json::json;
 
 fn channel(settings: serde_json::Value) -> ChannelKind {

@@ -1,15 +1,14 @@
 //! The `email` kind through a real SMTP server (aiosmtpd, started by each test on a
 //! loopback port): plain, STARTTLS with a private CA and a login, implicit TLS, refusals.
 
-
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use hb::serve::notify::{ChannelKind, Delivery, deliver};
 use crate::notify_support::{EVENT_ID, NAME, event};
+use hb::serve::notify::{ChannelKind, Delivery, deliver};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,11 +1,10 @@
 //! The HTTP channel kinds against a recording receiver on loopback: method, path,
 //! headers and payload shape, escaping, and how failures are classified.
 
-
 use std::time::{Duration, Instant};
 
-use hb::serve::notify::{ChannelKind, Delivery, deliver};
 use crate::notify_support::{EVENT_ID, NAME, Receiver, UUID, event};
+use hb::serve::notify::{ChannelKind, Delivery, deliver};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(10);

@@ -1,6 +1,5 @@
 //! `hb ping ID [SIGNAL]`: URLs, bodies and exit codes (0 delivered, 1 not, 2 usage).
 
-
 use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -1,7 +1,6 @@
 //! `hb run` against a recording ping server: what is sent, when, and that nothing
 //! the monitor does changes the job's run or exit code.
 
-
 use std::time::{Duration, Instant};
 
 use crate::support::ping_server::{PingServer, Reply, refused_url};

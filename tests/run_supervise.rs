@@ -1,7 +1,6 @@
 //! `hb run` supervising real processes: signals forwarded to the job's group,
 //! `--timeout` leaving no survivor, PID 1 duties, and `--every`.
 
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

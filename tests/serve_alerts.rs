@@ -2,10 +2,9 @@
 //! through the durable outbox, across restarts. A real server and a real receiver;
 //! only time is simulated.
 
-
+use crate::serve_support::*;
 use hb::clock::FakeClock;
 use serde_json::{Value, json};
-use crate::serve_support::*;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,7 +83,7 @@ fn up_late_down_alerts_once_then_recovers() {
     assert_eq!(note["status_code"], 200);
 
     hb.advance(Duration::from_secs(7200));
-    std::thread::sleep(Duration::from_millis(200));
+    hb.settle();
     assert_eq!(receiver.count(), 1, "no repeat without realert");
 
     get(&hb.url(&format!("/ping/{uuid}")));
@@ -165,7 +164,7 @@ fn channels_select_who_hears_and_realert_repeats() {
         got[1].json()["event_id"],
         "a repeat is a new event"
     );
-    std::thread::sleep(Duration::from_millis(200));
+    hb.settle();
     assert_eq!(receiver.count(), 0, "channels = [] means none");
     hb.stop();
 }
@@ -198,7 +197,7 @@ fn failed_deliveries_are_retried_with_the_same_event_id() {
             == true
     }));
     hb.advance(Duration::from_secs(3600));
-    std::thread::sleep(Duration::from_millis(200));
+    hb.settle();
     assert_eq!(
         receiver.count(),
         2,
@@ -222,7 +221,7 @@ fn a_permanent_error_is_not_retried() {
             == false
     }));
     hb.advance(Duration::from_secs(3600));
-    std::thread::sleep(Duration::from_millis(200));
+    hb.settle();
     assert_eq!(receiver.count(), 1);
     hb.stop();
 }
@@ -267,7 +266,7 @@ fn the_outbox_survives_a_restart() {
     let got = receiver.expect(1, WAIT);
     assert_eq!(got[0].json()["event_id"], event_id);
     hb.advance(Duration::from_secs(3600));
-    std::thread::sleep(Duration::from_millis(200));
+    hb.settle();
     assert_eq!(receiver.count(), 1);
     hb.stop();
 }
@@ -289,7 +288,7 @@ fn a_deadline_passed_while_stopped_gets_one_grace_period() {
     clock.advance(Duration::from_secs(5 * 3600));
     let hb = InProcess::start(&db, clock.clone());
     hb.advance(Duration::from_secs(1));
-    std::thread::sleep(Duration::from_millis(200));
+    hb.settle();
     assert_eq!(
         receiver.count(),
         0,
@@ -336,7 +335,7 @@ fn escalation_reaches_more_channels_which_hear_the_recovery() {
     get(&hb.url(&format!("/ping/{uuid}/fail")));
     receiver.expect(1, WAIT);
     hb.advance(Duration::from_secs(29 * 60));
-    std::thread::sleep(Duration::from_millis(200));
+    hb.settle();
     assert_eq!(pager.count(), 0, "not before 30 minutes");
     hb.advance(Duration::from_secs(60));
     let escalated = pager.expect(1, WAIT)[0].json();
@@ -370,7 +369,7 @@ fn a_slow_run_alerts_while_it_runs_and_the_check_stays_up() {
     assert_eq!(c["slow_threshold"], 30.0);
     get(&hb.url(&format!("/ping/{uuid}/start")));
     hb.advance(Duration::from_secs(29));
-    std::thread::sleep(Duration::from_millis(200));
+    hb.settle();
     assert_eq!(receiver.count(), 0);
     hb.advance(Duration::from_secs(1));
     let alert = receiver.expect(1, WAIT)[0].json();
@@ -378,7 +377,7 @@ fn a_slow_run_alerts_while_it_runs_and_the_check_stays_up() {
     assert_eq!(status(&hb, &uuid), "running");
     get(&hb.url(&format!("/ping/{uuid}/0")));
     assert_eq!(status(&hb, &uuid), "up");
-    std::thread::sleep(Duration::from_millis(200));
+    hb.settle();
     assert_eq!(receiver.count(), 1, "one slow alert per run; no up alert");
     hb.stop();
 }

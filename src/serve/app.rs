@@ -2,12 +2,15 @@
 //! writer, the clock, and the wake-ups of the deadline engine and the outbox.
 
 use jiff::Timestamp;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::Notify;
 
+use super::notify::ChannelKind;
 use super::registry::Registry;
-use super::store::{History, Op, Writer};
+use super::store::{History, Op};
+use super::writer::{self, CommitState, Writer};
 use crate::clock::Clock;
 
 /// Settings the HTTP layer reads on every request; replaced on SIGHUP.
@@ -16,7 +19,23 @@ pub struct Options {
     /// Public URL for `ping_url` and links; else `http://` + the request's Host.
     pub base_url: Option<String>,
     pub ping_key: Option<String>,
+    /// Full keys: may read and change everything.
     pub api_keys: Vec<String>,
+    /// Read keys: every GET, `/metrics`, the dashboard; no change.
+    pub read_keys: Vec<String>,
+    /// Host names accepted besides `localhost` and `base_url`'s host.
+    pub allowed_hosts: Vec<String>,
+    /// Whether channels may deliver to loopback and private addresses.
+    pub allow_private_targets: bool,
+    /// The channels the config file declares, as it declares them.
+    pub declared_channels: BTreeMap<String, ChannelKind>,
+}
+
+impl Options {
+    /// Whether any key is configured.
+    pub fn has_keys(&self) -> bool {
+        !self.api_keys.is_empty() || !self.read_keys.is_empty()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -24,41 +43,64 @@ pub struct Metrics {
     pub pings: [AtomicU64; 4],
     pub alerts_ok: AtomicU64,
     pub alerts_failed: AtomicU64,
+    /// Wall-clock jumps seen (each handled like a restart).
+    pub clock_jumps: AtomicU64,
+}
+
+/// Whether the background tasks are alive.
+#[derive(Debug)]
+pub struct Liveness {
+    pub engine: AtomicBool,
+    pub outbox: AtomicBool,
 }
 
 pub struct App {
-    registry: Mutex<Registry>,
+    registry: Arc<Mutex<Registry>>,
     writer: Writer,
+    pub commits: Arc<CommitState>,
+    /// The number of the last change made in memory (assigned under the registry lock).
+    change_seq: AtomicU64,
     pub history: Arc<dyn History>,
     pub clock: Arc<dyn Clock>,
     pub options: RwLock<Options>,
     pub metrics: Metrics,
+    pub liveness: Liveness,
     /// Wakes the deadline engine when a change brings a deadline forward.
     pub engine_wake: Notify,
     /// The deadline the engine sleeps until (ms), read and written under the registry lock.
     engine_until: AtomicI64,
-    /// Wakes the outbox when a delivery is queued.
+    /// Wakes the outbox when a delivery is queued or one finishes.
     pub outbox_wake: Notify,
+    /// Set when the monitor is stopping: the outbox takes no new delivery.
+    pub stopping: AtomicBool,
 }
 
 impl App {
     pub fn new(
-        registry: Registry,
+        registry: Arc<Mutex<Registry>>,
         writer: Writer,
+        commits: Arc<CommitState>,
         history: Arc<dyn History>,
         clock: Arc<dyn Clock>,
         options: Options,
     ) -> App {
         App {
-            registry: Mutex::new(registry),
+            registry,
             writer,
+            commits,
+            change_seq: AtomicU64::new(0),
             history,
             clock,
             options: RwLock::new(options),
             metrics: Metrics::default(),
+            liveness: Liveness {
+                engine: AtomicBool::new(true),
+                outbox: AtomicBool::new(true),
+            },
             engine_wake: Notify::new(),
             engine_until: AtomicI64::new(i64::MIN),
             outbox_wake: Notify::new(),
+            stopping: AtomicBool::new(false),
         }
     }
 
@@ -73,13 +115,20 @@ impl App {
             .clone()
     }
 
-    /// The registry, for reading. Changes go through [`App::change`].
+    /// The registry, for reading. Changes go through [`App::change`]. Hold it briefly:
+    /// reads of many checks go in slices.
     pub fn registry(&self) -> MutexGuard<'_, Registry> {
-        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+        writer::lock(&self.registry)
+    }
+
+    /// Every change up to this number is committed (or undone).
+    pub fn committed_seq(&self) -> u64 {
+        self.commits.committed.load(Ordering::SeqCst)
     }
 
     /// Runs a change on the registry, queues its store operations in order, and
-    /// returns once they are committed.
+    /// returns once they are committed. When the commit fails, the change is undone in
+    /// memory before this returns the error: an answer that says "not made" is true.
     pub async fn change<T>(
         &self,
         f: impl FnOnce(&mut Registry, Timestamp, &mut Vec<Op>) -> T,
@@ -87,8 +136,11 @@ impl App {
         let mut ops = Vec::new();
         let (value, committed, enqueued) = {
             let mut reg = self.registry();
+            let seq = self.change_seq.fetch_add(1, Ordering::SeqCst) + 1;
             let now = self.now();
+            reg.begin_change(seq);
             let value = f(&mut reg, now, &mut ops);
+            let undo = reg.end_change();
             let enqueued = ops
                 .iter()
                 .any(|op| matches!(op, Op::Enqueue(_) | Op::Attempt(_)));
@@ -98,7 +150,7 @@ impl App {
             {
                 self.engine_wake.notify_one();
             }
-            (value, self.writer.send(ops), enqueued)
+            (value, self.writer.send(seq, ops, undo), enqueued)
         };
         committed
             .await
@@ -107,6 +159,29 @@ impl App {
             self.outbox_wake.notify_one();
         }
         Ok(value)
+    }
+
+    /// Whether the outbox has nothing left to do now (tests wait for this instead of
+    /// sleeping).
+    pub fn outbox_idle(&self) -> bool {
+        let committed = self.committed_seq();
+        let now = self.now().as_millisecond();
+        self.registry().outbox.idle(now, committed)
+    }
+
+    /// What keeps this node from serving, if anything (for `/healthz`).
+    pub fn health_problem(&self) -> Option<&'static str> {
+        if !self.commits.running.load(Ordering::SeqCst) {
+            Some("the database writer has stopped")
+        } else if !self.commits.healthy.load(Ordering::SeqCst) {
+            Some("the database cannot be written")
+        } else if !self.liveness.engine.load(Ordering::SeqCst) {
+            Some("the deadline engine has stopped")
+        } else if !self.liveness.outbox.load(Ordering::SeqCst) {
+            Some("the outbox has stopped")
+        } else {
+            None
+        }
     }
 
     /// The engine tells when it will next look (under the registry lock).

@@ -21,10 +21,17 @@ struct File {
     ping_key: Option<String>,
     #[allow(dead_code)]
     checks: Option<toml::Table>,
+    // The operator command line's key (its client side); the monitor ignores it.
+    #[allow(dead_code)]
+    api_key: Option<String>,
     listen: Option<String>,
     db: Option<PathBuf>,
     base_url: Option<String>,
     api_keys: Option<Vec<String>>,
+    read_keys: Option<Vec<String>>,
+    allowed_hosts: Option<Vec<String>>,
+    allow_private_targets: Option<bool>,
+    max_connections: Option<usize>,
     #[serde(default)]
     channel: Vec<toml::Spanned<toml::Table>>,
     #[serde(default)]
@@ -39,6 +46,10 @@ pub struct ServeFile {
     pub db: Option<PathBuf>,
     pub base_url: Option<String>,
     pub api_keys: Vec<String>,
+    pub read_keys: Vec<String>,
+    pub allowed_hosts: Vec<String>,
+    pub allow_private_targets: bool,
+    pub max_connections: Option<usize>,
     pub channels: Vec<(String, ChannelKind)>,
     pub checks: Vec<CheckSpec>,
 }
@@ -53,6 +64,15 @@ pub fn load(source: &ConfigSource, now: jiff::Timestamp) -> Result<ServeFile> {
         return Ok(ServeFile::default());
     };
     let file: File = toml::from_str(&text).map_err(|e| toml_error(source, &e))?;
+    if file
+        .max_connections
+        .is_some_and(|n| !(16..=1_000_000).contains(&n))
+    {
+        anyhow::bail!(
+            "config file {}: max_connections must be between 16 and 1000000",
+            source.display()
+        );
+    }
     let at = |span: std::ops::Range<usize>, what: String| {
         anyhow::anyhow!(
             "config file {} line {}: {what}",
@@ -110,6 +130,15 @@ pub fn load(source: &ConfigSource, now: jiff::Timestamp) -> Result<ServeFile> {
         db: file.db,
         base_url: file.base_url,
         api_keys: file.api_keys.unwrap_or_default(),
+        read_keys: file.read_keys.unwrap_or_default(),
+        allowed_hosts: file
+            .allowed_hosts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect(),
+        allow_private_targets: file.allow_private_targets.unwrap_or(false),
+        max_connections: file.max_connections,
         channels,
         checks,
     })

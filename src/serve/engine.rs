@@ -1,8 +1,13 @@
 //! The deadline engine: sleeps until the earliest deadline of any check, does what is
 //! due (missed, stuck, slow, repeats, escalations), and sleeps again. A change that
 //! brings a deadline forward wakes it; nothing scans all checks periodically.
+//!
+//! Each time it wakes it sets the wall clock against the monotonic one: a step of
+//! more than a minute (NTP, a resumed machine) is treated like a restart, so alerts
+//! that fell due only because of the step wait one grace period.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::app::App;
@@ -32,10 +37,56 @@ pub async fn run_due(app: &App) {
     }
 }
 
+/// A wall-clock step larger than this, against the monotonic clock, is a jump.
+const JUMP: Duration = Duration::from_secs(60);
+
+/// Watches the wall clock against the monotonic clock.
+pub struct JumpDetector {
+    wall_ms: i64,
+    mono: Duration,
+}
+
+impl JumpDetector {
+    pub fn new(app: &App) -> JumpDetector {
+        JumpDetector {
+            wall_ms: app.now().as_millisecond(),
+            mono: app.clock.monotonic(),
+        }
+    }
+
+    /// Whether the wall clock moved forward more than [`JUMP`] beyond the time that
+    /// passed since the last look.
+    pub fn jumped(&mut self, app: &App) -> bool {
+        let wall_ms = app.now().as_millisecond();
+        let mono = app.clock.monotonic();
+        let wall = wall_ms - self.wall_ms;
+        let passed = mono.saturating_sub(self.mono).as_millis() as i64;
+        self.wall_ms = wall_ms;
+        self.mono = mono;
+        wall - passed > JUMP.as_millis() as i64
+    }
+}
+
 pub async fn run(app: Arc<App>) {
+    let mut clock = JumpDetector::new(&app);
     loop {
         app.mark_engine_awake();
+        let jumped = clock.jumped(&app);
+        if jumped {
+            eprintln!(
+                "hb: the wall clock jumped forward; checks that fell due because of it get one grace period"
+            );
+            if let Err(e) = app
+                .change(|reg, now, ops| reg.on_clock_jump(now, ops))
+                .await
+            {
+                eprintln!("hb: cannot record the clock jump: {e}");
+            }
+        }
         run_due(&app).await;
+        if jumped {
+            app.metrics.clock_jumps.fetch_add(1, Ordering::SeqCst);
+        }
         let next = {
             let reg = app.registry();
             app.set_engine_until(&reg)

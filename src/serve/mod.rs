@@ -11,12 +11,16 @@ pub mod registry;
 pub mod schedule;
 pub mod status;
 pub mod store;
+pub mod writer;
 
 use anyhow::{Context, Result};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
-use std::sync::Arc;
-use tokio::sync::oneshot;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use crate::cli::ServeArgs;
 use crate::clock::{Clock, SystemClock};
@@ -27,6 +31,10 @@ use config_file::ServeFile;
 use registry::Registry;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// `max_connections` unless the file says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// How long a stop waits for requests and deliveries in flight (SIGTERM ends within 10 s).
+const STOP_GRACE: Duration = Duration::from_secs(8);
 
 /// Everything `hb serve` needs, after flags, environment, file and defaults are merged.
 #[derive(Debug, Clone)]
@@ -35,6 +43,8 @@ pub struct ServeSettings {
     pub db: PathBuf,
     /// SQLite `synchronous`: FULL unless a benchmark says otherwise.
     pub synchronous: String,
+    /// Connections open at once, at most.
+    pub max_connections: usize,
     pub options: Options,
     /// Channels and checks declared in the config file.
     pub declared: ServeFile,
@@ -58,12 +68,38 @@ fn env_api_keys() -> Vec<String> {
 }
 
 /// Flags (and their environment variables) beat the file; the file beats defaults.
-pub fn merge(args: &ServeArgs, file: ServeFile) -> ServeSettings {
+/// Keys that would open or weaken the monitor by accident are refused.
+pub fn merge(args: &ServeArgs, file: ServeFile) -> Result<ServeSettings, String> {
     let mut api_keys = file.api_keys.clone();
+    if api_keys.iter().any(|k| k.trim().is_empty()) {
+        return Err(
+            "api_keys: an empty key would let anyone in; remove it or write a long random key"
+                .into(),
+        );
+    }
+    if file.read_keys.iter().any(|k| k.trim().is_empty()) {
+        return Err(
+            "read_keys: an empty key would let anyone read; remove it or write a long random key"
+                .into(),
+        );
+    }
     api_keys.extend(env_api_keys());
-    api_keys.retain(|k| !k.is_empty());
     api_keys.dedup();
-    ServeSettings {
+    if !file.read_keys.is_empty() && api_keys.is_empty() {
+        return Err(
+            "read_keys without api_keys: set api_keys (or HB_API_KEY) too, or nobody could change anything while anyone could still read"
+                .into(),
+        );
+    }
+    let ping_key = args.ping_key.clone().or(file.ping_key.clone());
+    if ping_key.as_deref().is_some_and(|k| k.trim().is_empty()) {
+        return Err(
+            "ping_key: an empty key would make /ping//<slug> work for anyone; remove it or set a key"
+                .into(),
+        );
+    }
+    let declared_channels = file.channels.iter().cloned().collect();
+    Ok(ServeSettings {
         listen: args
             .listen
             .clone()
@@ -75,13 +111,18 @@ pub fn merge(args: &ServeArgs, file: ServeFile) -> ServeSettings {
             .or(file.db.clone())
             .unwrap_or_else(default_db),
         synchronous: std::env::var("HB_SQLITE_SYNCHRONOUS").unwrap_or_else(|_| "FULL".into()),
+        max_connections: file.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
         options: Options {
             base_url: args.base_url.clone().or(file.base_url.clone()),
-            ping_key: args.ping_key.clone().or(file.ping_key.clone()),
+            ping_key,
             api_keys,
+            read_keys: file.read_keys.clone(),
+            allowed_hosts: file.allowed_hosts.clone(),
+            allow_private_targets: file.allow_private_targets,
+            declared_channels,
         },
         declared: file,
-    }
+    })
 }
 
 /// Resolves the listen address; usage errors say what is accepted.
@@ -102,8 +143,51 @@ pub fn resolve_listen(listen: &str) -> Result<Vec<SocketAddr>, String> {
 pub struct Server {
     pub addr: SocketAddr,
     pub app: Arc<App>,
-    shutdown: Option<oneshot::Sender<()>>,
-    done: Option<tokio::task::JoinHandle<()>>,
+    http_stop: Option<oneshot::Sender<()>>,
+    http: Option<JoinHandle<()>>,
+    engine: tokio::task::AbortHandle,
+    outbox: Option<JoinHandle<()>>,
+    writer: writer::Writer,
+    writer_thread: Option<std::thread::JoinHandle<()>>,
+    fatal: mpsc::UnboundedReceiver<String>,
+}
+
+/// Why a task ended, in words.
+fn ended(result: Result<(), tokio::task::JoinError>) -> String {
+    match result {
+        Ok(()) => "it returned".into(),
+        Err(e) if e.is_panic() => {
+            let panic = e.into_panic();
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            format!("panic: {text}")
+        }
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Watches a background task: when it ends while the monitor is not stopping, its
+/// liveness flag drops (so `/healthz` fails) and the monitor is told to exit non-zero.
+fn watch(
+    app: Arc<App>,
+    name: &'static str,
+    task: JoinHandle<()>,
+    alive: fn(&App) -> &std::sync::atomic::AtomicBool,
+    fatal: mpsc::UnboundedSender<String>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let result = task.await;
+        alive(&app).store(false, Ordering::SeqCst);
+        if !app.stopping.load(Ordering::SeqCst) {
+            let _ = fatal.send(format!(
+                "the {name} stopped unexpectedly ({})",
+                ended(result)
+            ));
+        }
+    })
 }
 
 impl Server {
@@ -112,6 +196,18 @@ impl Server {
     pub async fn start(settings: ServeSettings, clock: Arc<dyn Clock>) -> Result<Server> {
         let addrs = resolve_listen(&settings.listen).map_err(anyhow::Error::msg)?;
         let (store, history, snapshot) = store::open_sqlite(&settings.db, &settings.synchronous)?;
+        Self::start_with(settings, clock, store, Arc::new(history), snapshot, addrs).await
+    }
+
+    /// Starts on a given store (tests use one that can be told to fail).
+    pub async fn start_with(
+        settings: ServeSettings,
+        clock: Arc<dyn Clock>,
+        store: impl store::Store,
+        history: Arc<dyn store::History>,
+        snapshot: store::Snapshot,
+        addrs: Vec<SocketAddr>,
+    ) -> Result<Server> {
         let listener = tokio::net::TcpListener::bind(addrs.as_slice())
             .await
             .with_context(|| {
@@ -128,58 +224,111 @@ impl Server {
             .map(|b| b.trim_end_matches('/').to_string())
             .unwrap_or_else(|| format!("http://{addr}"));
         let now = clock.now();
-        let registry = Registry::load(snapshot, now, public_base);
-        let (writer, _writer_thread) = store::spawn_writer(store);
+        let registry = Arc::new(Mutex::new(Registry::load(snapshot, now, public_base)));
+        let commits = Arc::new(writer::CommitState::default());
+        let (writer, writer_thread) = writer::spawn(store, registry.clone(), commits.clone());
         let app = Arc::new(App::new(
             registry,
-            writer,
-            Arc::new(history),
+            writer.clone(),
+            commits,
+            history,
             clock,
             settings.options.clone(),
         ));
         apply_declared(&app, &settings.declared).await?;
 
-        let (tx, rx) = oneshot::channel::<()>();
+        let (fatal_tx, fatal) = mpsc::unbounded_channel();
+        let engine_task = tokio::spawn(engine::run(app.clone()));
+        let engine = engine_task.abort_handle();
+        watch(
+            app.clone(),
+            "deadline engine",
+            engine_task,
+            |a| &a.liveness.engine,
+            fatal_tx.clone(),
+        );
+        let outbox = watch(
+            app.clone(),
+            "outbox",
+            tokio::spawn(outbox::run(app.clone())),
+            |a| &a.liveness.outbox,
+            fatal_tx,
+        );
+        let (http_stop, stop_rx) = oneshot::channel::<()>();
         let router = http::router(app.clone());
-        let engine = tokio::spawn(engine::run(app.clone()));
-        let outbox = tokio::spawn(outbox::run(app.clone()));
-        let done = tokio::spawn(async move {
+        let http = tokio::spawn(async move {
             let served = axum::serve(
                 listener,
                 router.into_make_service_with_connect_info::<SocketAddr>(),
             )
             .with_graceful_shutdown(async {
-                let _ = rx.await;
+                let _ = stop_rx.await;
             })
             .await;
             if let Err(e) = served {
                 eprintln!("hb: the server stopped: {e}");
             }
-            engine.abort();
-            outbox.abort();
         });
         Ok(Server {
             addr,
             app,
-            shutdown: Some(tx),
-            done: Some(done),
+            http_stop: Some(http_stop),
+            http: Some(http),
+            engine,
+            outbox: Some(outbox),
+            writer,
+            writer_thread: Some(writer_thread),
+            fatal,
         })
     }
 
-    /// Stops accepting, lets in-flight requests finish, and commits pending writes.
+    /// Resolves when a background task died; says which and why.
+    pub async fn failed(&mut self) -> String {
+        self.fatal
+            .recv()
+            .await
+            .unwrap_or_else(|| "the background tasks stopped".into())
+    }
+
+    /// Stops accepting, lets requests in flight finish and deliveries in flight be
+    /// answered and recorded (each bounded), commits every pending write, and ends the
+    /// writer. Returns within about 10 s whatever clients and receivers do.
     pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
+        let deadline = tokio::time::Instant::now() + STOP_GRACE;
+        self.app.stopping.store(true, Ordering::SeqCst);
+        self.app.outbox_wake.notify_one();
+        if let Some(tx) = self.http_stop.take() {
             let _ = tx.send(());
         }
-        if let Some(done) = self.done.take() {
-            let _ = done.await;
+        if let Some(mut http) = self.http.take()
+            && tokio::time::timeout_at(deadline, &mut http).await.is_err()
+        {
+            http.abort();
         }
-        let _ = self.app.change(|_, _, _| ()).await;
+        self.engine.abort();
+        if let Some(mut outbox) = self.outbox.take()
+            && tokio::time::timeout_at(deadline, &mut outbox)
+                .await
+                .is_err()
+        {
+            eprintln!(
+                "hb: stopping with deliveries still in flight; they are sent again at the next start"
+            );
+            outbox.abort();
+        }
+        self.writer.stop();
+        if let Some(thread) = self.writer_thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
     }
 }
 
 /// Applies the config file's `[[channel]]` and `[[check]]` declarations.
 pub async fn apply_declared(app: &App, declared: &ServeFile) -> Result<()> {
+    app.options
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .declared_channels = declared.channels.iter().cloned().collect();
     let problems = app
         .change(|reg, now, ops| {
             reg.apply_config(declared.channels.clone(), declared.checks.clone(), now, ops)
@@ -189,9 +338,22 @@ pub async fn apply_declared(app: &App, declared: &ServeFile) -> Result<()> {
     if problems.is_empty() {
         Ok(())
     } else {
-        anyhow::bail!("config file: {}", problems.join("; "))
+        Err(ConfigProblem(format!("config file: {}", problems.join("; "))).into())
     }
 }
+
+/// A config file that loads but cannot be applied (e.g. a check naming an unknown
+/// channel): a usage error at start (exit 2), reported and skipped on SIGHUP.
+#[derive(Debug)]
+pub struct ConfigProblem(pub String);
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigProblem {}
 
 fn is_loopback(addrs: &[SocketAddr]) -> bool {
     addrs.iter().all(|a| a.ip().is_loopback())
@@ -206,7 +368,13 @@ pub fn cmd_serve(args: ServeArgs, source: &ConfigSource) -> i32 {
             return exit::USAGE;
         }
     };
-    let settings = merge(&args, file);
+    let settings = match merge(&args, file) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("hb: config: {e}");
+            return exit::USAGE;
+        }
+    };
     let addrs = match resolve_listen(&settings.listen) {
         Ok(addrs) => addrs,
         Err(e) => {
@@ -214,7 +382,7 @@ pub fn cmd_serve(args: ServeArgs, source: &ConfigSource) -> i32 {
             return exit::USAGE;
         }
     };
-    if !is_loopback(&addrs) && settings.options.api_keys.is_empty() && !args.insecure {
+    if !is_loopback(&addrs) && !settings.options.has_keys() && !args.insecure {
         eprintln!(
             "hb: refusing to listen on {} without an API key; set api_keys in the config file or HB_API_KEY, or pass --insecure",
             settings.listen
@@ -235,7 +403,11 @@ pub fn cmd_serve(args: ServeArgs, source: &ConfigSource) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("hb: {e:#}");
-            exit::FAILURE
+            if e.downcast_ref::<ConfigProblem>().is_some() {
+                exit::USAGE
+            } else {
+                exit::FAILURE
+            }
         }
     }
 }
@@ -249,22 +421,26 @@ async fn serve_until_signal(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
-    let server = Server::start(settings, Arc::new(SystemClock)).await?;
+    let mut server = Server::start(settings, Arc::new(SystemClock)).await?;
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on http://{}", server.addr);
         let _ = out.flush();
     }
-    loop {
+    let failure = loop {
         tokio::select! {
-            _ = term.recv() => break,
-            _ = int.recv() => break,
+            _ = term.recv() => break None,
+            _ = int.recv() => break None,
             _ = hup.recv() => reload(&args, &source, &server.app).await,
+            why = server.failed() => break Some(why),
         }
-    }
+    };
     server.stop().await;
-    Ok(())
+    match failure {
+        None => Ok(()),
+        Some(why) => anyhow::bail!("{why}; exiting so the service manager restarts hb"),
+    }
 }
 
 /// SIGHUP: re-read the config file; a broken one is reported and the old one kept.
@@ -276,13 +452,19 @@ async fn reload(args: &ServeArgs, source: &ConfigSource, app: &App) {
             return;
         }
     };
-    let settings = merge(args, file);
+    let settings = match merge(args, file) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("hb: config not reloaded, keeping the previous one: {e}");
+            return;
+        }
+    };
     if let Err(e) = apply_declared(app, &settings.declared).await {
         eprintln!("hb: config reloaded with problems: {e:#}");
     }
     if let Some(base) = &settings.options.base_url {
         let base = base.trim_end_matches('/').to_string();
-        let _ = app.change(|reg, _, _| reg.public_base = base).await;
+        let _ = app.change(|reg, _, _| reg.set_public_base(base)).await;
     }
     *app.options.write().unwrap_or_else(|e| e.into_inner()) = settings.options;
     eprintln!("hb: config reloaded from {}", source.display());

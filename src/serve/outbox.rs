@@ -1,21 +1,29 @@
 //! The durable outbox: every alert is stored before it is sent, sent at least once,
 //! retried with backoff across restarts, and once recorded as delivered never sent
-//! again. Deliveries run concurrently on blocking threads.
+//! again. Deliveries run concurrently on blocking threads, with slots per channel, so
+//! a receiver that hangs delays only its own channel; for each check and channel,
+//! events go in the order they happened (a `down` in backoff holds back its `up`).
 
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 use super::app::App;
 use super::notify::{self, Delivery, Event};
-use super::store::{AttemptRow, Op, OutboxRow};
+use super::store::{AttemptRow, OutboxRow};
 
-/// Deliveries in flight at once.
-const CONCURRENCY: usize = 32;
+/// Deliveries in flight at once to one channel.
+const SLOTS_PER_CHANNEL: usize = 8;
+/// Deliveries in flight at once in all.
+const MAX_IN_FLIGHT: usize = 256;
+/// The longest nap (a wall-clock change is noticed within it).
+const MAX_NAP: Duration = Duration::from_secs(30);
 /// One attempt's time limit.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a failing delivery is retried before it is given up (and recorded so).
@@ -93,10 +101,23 @@ fn settle(row: &OutboxRow, delivery: &Delivery, now: Timestamp) -> AttemptRow {
     }
 }
 
-/// Attempts one queued delivery and records the result. The delivery slot is given
+/// Gives a channel's slot back when dropped (also when an attempt panics).
+struct Slot {
+    channel: String,
+    freed: mpsc::UnboundedSender<String>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let _ = self.freed.send(std::mem::take(&mut self.channel));
+    }
+}
+
+/// Attempts one queued delivery and records the result. The channel's slot is given
 /// back once the receiver has answered, not after the record is committed, so the
-/// next deliveries go out while this one is being recorded.
-async fn attempt(app: Arc<App>, row: OutboxRow, slot: OwnedSemaphorePermit) {
+/// channel's next deliveries go out while this one is being recorded; the next event
+/// of the same check and channel waits for the record (its lane).
+async fn attempt(app: Arc<App>, row: OutboxRow, slot: Slot) {
     let delivery = match event_of(&row) {
         Ok(event) => {
             let app2 = app.clone();
@@ -118,7 +139,6 @@ async fn attempt(app: Arc<App>, row: OutboxRow, slot: OwnedSemaphorePermit) {
         },
     };
     drop(slot);
-    app.outbox_wake.notify_one();
     let counter = if delivery.ok {
         &app.metrics.alerts_ok
     } else {
@@ -126,16 +146,7 @@ async fn attempt(app: Arc<App>, row: OutboxRow, slot: OwnedSemaphorePermit) {
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let recorded = app
-        .change(|reg, now, ops| {
-            let result = settle(&row, &delivery, now);
-            if !result.done {
-                let mut again = row.clone();
-                again.attempts = result.attempts;
-                again.next_attempt_ms = result.next_attempt_ms;
-                reg.outbox.insert((again.next_attempt_ms, again.id), again);
-            }
-            ops.push(Op::Attempt(result));
-        })
+        .change(|reg, now, ops| reg.record_attempt(settle(&row, &delivery, now), ops))
         .await;
     if let Err(e) = recorded {
         eprintln!(
@@ -143,58 +154,82 @@ async fn attempt(app: Arc<App>, row: OutboxRow, slot: OwnedSemaphorePermit) {
             row.event_id
         );
     }
-    // A retry may now be queued; the loop plans its next wake-up with it.
+    // The lane's next event, or a retry, may now go; the loop plans with it.
     app.outbox_wake.notify_one();
 }
 
-/// Takes the deliveries due now (at most `limit`).
-fn take_due(app: &App, limit: usize) -> Vec<OutboxRow> {
-    let now = app.now().as_millisecond();
-    let mut reg = app.registry();
-    let mut due = Vec::new();
-    while due.len() < limit {
-        match reg.outbox.first_key_value() {
-            Some((&(t, _), _)) if t <= now => {
-                let (_, row) = reg.outbox.pop_first().expect("a first entry exists");
-                due.push(row);
-            }
-            _ => break,
-        }
-    }
-    due
-}
-
+/// Runs deliveries until the monitor stops; then waits for those in flight to be
+/// answered and recorded (the caller bounds the wait).
 pub async fn run(app: Arc<App>) {
-    let slots = Arc::new(Semaphore::new(CONCURRENCY));
+    let (freed_tx, mut freed_rx) = mpsc::unbounded_channel::<String>();
+    let mut busy_slots: HashMap<String, usize> = HashMap::new();
+    let mut tasks = JoinSet::new();
     let mut busy = false;
     loop {
-        let free = slots.available_permits();
-        for row in take_due(&app, free) {
-            let permit = slots
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("semaphore never closes");
-            let app = app.clone();
-            tokio::spawn(async move {
-                attempt(app, row, permit).await;
-            });
+        let stopping = app.stopping.load(Ordering::SeqCst);
+        if stopping && tasks.is_empty() {
+            return;
         }
-        let next = app.registry().next_delivery_ms();
-        let idle = next.is_none() && slots.available_permits() == CONCURRENCY;
+        let mut next = None;
+        if !stopping {
+            let now = app.now().as_millisecond();
+            let committed = app.committed_seq();
+            let room = MAX_IN_FLIGHT.saturating_sub(tasks.len());
+            let taken = {
+                let mut reg = app.registry();
+                let mut planned: HashMap<String, usize> = HashMap::new();
+                let rows = reg.outbox.take_due(now, committed, room, |channel| {
+                    let used = busy_slots.get(channel).copied().unwrap_or(0)
+                        + planned.get(channel).copied().unwrap_or(0);
+                    if used < SLOTS_PER_CHANNEL {
+                        *planned.entry(channel.to_string()).or_insert(0) += 1;
+                        true
+                    } else {
+                        false
+                    }
+                });
+                next = reg.outbox.next_due_ms(committed);
+                rows
+            };
+            for row in taken {
+                *busy_slots.entry(row.channel.clone()).or_insert(0) += 1;
+                let slot = Slot {
+                    channel: row.channel.clone(),
+                    freed: freed_tx.clone(),
+                };
+                tasks.spawn(attempt(app.clone(), row, slot));
+            }
+        }
+        let idle = next.is_none() && tasks.is_empty();
         if busy && idle {
             release_memory();
         }
         busy = !idle;
+        let now = app.now().as_millisecond();
         let nap = match next {
-            Some(_) if slots.available_permits() == 0 => Duration::from_secs(30),
-            Some(t) => Duration::from_millis((t - app.now().as_millisecond()).max(0) as u64)
-                .min(Duration::from_secs(30)),
-            None => Duration::from_secs(30),
+            // Due now but every slot of its channel is taken: a freed slot wakes us.
+            Some(t) if t <= now => MAX_NAP,
+            Some(t) => Duration::from_millis((t - now) as u64).min(MAX_NAP),
+            None => MAX_NAP,
         };
         tokio::select! {
             _ = tokio::time::sleep(nap) => {}
             _ = app.outbox_wake.notified() => {}
+            Some(channel) = freed_rx.recv() => {
+                if let Some(n) = busy_slots.get_mut(&channel) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        busy_slots.remove(&channel);
+                    }
+                }
+            }
+            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Err(e) = joined
+                    && e.is_panic()
+                {
+                    eprintln!("hb: a delivery attempt failed unexpectedly: {e}");
+                }
+            }
         }
     }
 }

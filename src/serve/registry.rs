@@ -1,6 +1,10 @@
 //! The monitor's working set in memory: checks with their state, channels, the
 //! deadline queue and the outbox queue. Every change returns the store operations
 //! that make it durable; the caller hands them to the writer in the same order.
+//!
+//! Every change also keeps an [`Undo`]: the before-image of each check, channel and
+//! outbox row it touched. When its commit fails, the writer puts those back, so a
+//! change answered with an error leaves no trace in memory either.
 
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
@@ -10,8 +14,9 @@ use uuid::Uuid;
 use super::check::{CheckSpec, Settings, merge_patch, parse_spec};
 use super::notify::{ChannelKind, Event};
 use super::status::{Alert, Outcome, Ping, State, Targets};
-use super::store::{CheckRow, FlipRow, Op, OutboxRow, PingRow, Snapshot};
+use super::store::{AttemptRow, CheckRow, FlipRow, Op, OutboxRow, PingRow, Snapshot};
 
+#[derive(Clone)]
 pub struct Entry {
     pub settings: Settings,
     pub state: State,
@@ -30,6 +35,8 @@ pub enum ApiError {
     BadRequest(String),
     NotFound(String),
     Conflict(String),
+    /// 403: not allowed for anyone through the API.
+    Forbidden(String),
     /// 503: storage failed; the change was not made.
     Unavailable(String),
 }
@@ -43,6 +50,174 @@ pub struct PingMeta {
     pub body: Option<String>,
 }
 
+/// What a change touched: a later change that touched the same thing built on it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    Check(Uuid),
+    Channel(String),
+}
+
+enum UndoStep {
+    Check(Uuid, Option<Box<Entry>>),
+    State(Uuid, Box<State>),
+    Channel(String, Option<ChannelEntry>),
+    Outbox(i64, Option<Pending>),
+    PublicBase(String),
+}
+
+/// How to take one change back out of memory: before-images, newest last.
+#[derive(Default)]
+pub struct Undo {
+    steps: Vec<UndoStep>,
+    keys: BTreeSet<Key>,
+}
+
+impl Undo {
+    pub fn keys(&self) -> &BTreeSet<Key> {
+        &self.keys
+    }
+
+    /// Whether this change touched any of `keys`.
+    pub fn touches(&self, keys: &BTreeSet<Key>) -> bool {
+        if self.keys.len() < keys.len() {
+            self.keys.iter().any(|k| keys.contains(k))
+        } else {
+            keys.iter().any(|k| self.keys.contains(k))
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// A delivery waiting in memory: its row, the change that queued it, and whether an
+/// attempt is under way.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub row: OutboxRow,
+    /// The change that queued it; it may be sent once that change is committed.
+    pub seq: u64,
+    pub in_flight: bool,
+}
+
+/// Where events must arrive in the order they happened: one check, one channel.
+type Lane = (Option<String>, String);
+
+fn lane_of(row: &OutboxRow) -> Lane {
+    (row.check_uuid.clone(), row.channel.clone())
+}
+
+/// Deliveries not yet done. A delivery may go when it is due, its change is committed,
+/// and it is the oldest undone event of its lane (so `up` never overtakes `down`).
+#[derive(Default)]
+pub struct Outbox {
+    rows: HashMap<i64, Pending>,
+    /// Rows waiting for an attempt (not in flight), by (next attempt, id).
+    due: BTreeSet<(i64, i64)>,
+    lanes: HashMap<Lane, BTreeSet<i64>>,
+}
+
+impl Outbox {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn get(&self, id: i64) -> Option<&Pending> {
+        self.rows.get(&id)
+    }
+
+    fn insert(&mut self, pending: Pending) {
+        let id = pending.row.id;
+        if !pending.in_flight {
+            self.due.insert((pending.row.next_attempt_ms, id));
+        }
+        self.lanes
+            .entry(lane_of(&pending.row))
+            .or_default()
+            .insert(id);
+        self.rows.insert(id, pending);
+    }
+
+    fn remove(&mut self, id: i64) -> Option<Pending> {
+        let pending = self.rows.remove(&id)?;
+        self.due.remove(&(pending.row.next_attempt_ms, id));
+        let lane = lane_of(&pending.row);
+        if let Some(ids) = self.lanes.get_mut(&lane) {
+            ids.remove(&id);
+            if ids.is_empty() {
+                self.lanes.remove(&lane);
+            }
+        }
+        Some(pending)
+    }
+
+    /// Whether a waiting row may go (ignoring its time and the channel's slots).
+    fn eligible(&self, id: i64, committed: u64) -> bool {
+        self.rows.get(&id).is_some_and(|p| {
+            p.seq <= committed
+                && !p.in_flight
+                && self.lanes.get(&lane_of(&p.row)).and_then(|ids| ids.first()) == Some(&id)
+        })
+    }
+
+    /// Takes the rows that may go at `now_ms`, at most `limit`, each only if
+    /// `may_take(channel)` agrees (it counts the channel's slots); marks them in flight.
+    pub fn take_due(
+        &mut self,
+        now_ms: i64,
+        committed: u64,
+        limit: usize,
+        mut may_take: impl FnMut(&str) -> bool,
+    ) -> Vec<OutboxRow> {
+        let mut chosen = Vec::new();
+        for &(t, id) in &self.due {
+            if t > now_ms || chosen.len() >= limit {
+                break;
+            }
+            if self.eligible(id, committed) && may_take(&self.rows[&id].row.channel) {
+                chosen.push((t, id));
+            }
+        }
+        chosen
+            .into_iter()
+            .map(|(t, id)| {
+                self.due.remove(&(t, id));
+                let pending = self.rows.get_mut(&id).expect("a chosen row exists");
+                pending.in_flight = true;
+                pending.row.clone()
+            })
+            .collect()
+    }
+
+    /// The earliest time a waiting row may go, if one could go now or later without
+    /// another change first (rows behind an earlier event of their lane wait for it).
+    pub fn next_due_ms(&self, committed: u64) -> Option<i64> {
+        self.due
+            .iter()
+            .find(|(_, id)| self.eligible(*id, committed))
+            .map(|(t, _)| *t)
+    }
+
+    /// Whether nothing is left to do at `now_ms`: nothing in flight, nothing waiting
+    /// for its change's commit, nothing due that may go.
+    pub fn idle(&self, now_ms: i64, committed: u64) -> bool {
+        self.rows
+            .values()
+            .all(|p| !p.in_flight && p.seq <= committed)
+            && self.next_due_ms(committed).is_none_or(|t| t > now_ms)
+    }
+
+    /// Deliveries in flight.
+    pub fn in_flight(&self) -> usize {
+        self.rows.values().filter(|p| p.in_flight).count()
+    }
+}
+
 #[derive(Default)]
 pub struct Registry {
     pub checks: HashMap<Uuid, Entry>,
@@ -51,11 +226,26 @@ pub struct Registry {
     pub channels: BTreeMap<String, ChannelEntry>,
     deadlines: BTreeSet<(Timestamp, Uuid)>,
     deadline_of: HashMap<Uuid, Timestamp>,
-    /// Deliveries waiting, keyed by (next attempt, id).
-    pub outbox: BTreeMap<(i64, i64), OutboxRow>,
+    /// Checks in the list's order (created, name, uuid), for reads in slices.
+    order: BTreeSet<OrderKey>,
+    pub outbox: Outbox,
     next_outbox_id: i64,
     /// Base URL for links in alerts.
     pub public_base: String,
+    /// The change being made, and how to undo it.
+    seq: u64,
+    journal: Undo,
+}
+
+/// A check's place in the list: (created, name, uuid).
+pub type OrderKey = (i64, String, Uuid);
+
+fn order_key(entry: &Entry) -> OrderKey {
+    (
+        entry.created_ms,
+        entry.settings.name.clone(),
+        entry.settings.uuid,
+    )
 }
 
 /// The state as stored, one `seq` newer than the last stored copy.
@@ -121,13 +311,18 @@ impl Registry {
         // Deliveries left pending by the last run are tried again at once.
         for mut row in snapshot.pending {
             row.next_attempt_ms = row.next_attempt_ms.min(now.as_millisecond());
-            reg.outbox.insert((row.next_attempt_ms, row.id), row);
+            reg.outbox.insert(Pending {
+                row,
+                seq: 0,
+                in_flight: false,
+            });
         }
         reg
     }
 
     fn insert(&mut self, entry: Entry) {
         let uuid = entry.settings.uuid;
+        self.order.insert(order_key(&entry));
         self.by_slug.insert(entry.settings.slug.clone(), uuid);
         self.by_name.insert(entry.settings.name.clone(), uuid);
         self.checks.insert(uuid, entry);
@@ -136,12 +331,97 @@ impl Registry {
 
     fn remove(&mut self, uuid: Uuid) -> Option<Entry> {
         let entry = self.checks.remove(&uuid)?;
+        self.order.remove(&order_key(&entry));
         self.by_slug.remove(&entry.settings.slug);
         self.by_name.remove(&entry.settings.name);
         if let Some(t) = self.deadline_of.remove(&uuid) {
             self.deadlines.remove(&(t, uuid));
         }
         Some(entry)
+    }
+
+    // The journal: every public method that changes something saves what it is about
+    // to change first.
+
+    /// Starts change number `seq`.
+    pub fn begin_change(&mut self, seq: u64) {
+        self.seq = seq;
+        self.journal = Undo::default();
+    }
+
+    /// Ends the change; returns how to undo it.
+    pub fn end_change(&mut self) -> Undo {
+        std::mem::take(&mut self.journal)
+    }
+
+    /// Takes a change back out of memory (its commit failed).
+    pub fn undo(&mut self, undo: Undo) {
+        for step in undo.steps.into_iter().rev() {
+            match step {
+                UndoStep::Check(uuid, before) => {
+                    self.remove(uuid);
+                    if let Some(entry) = before {
+                        self.insert(*entry);
+                    }
+                }
+                UndoStep::State(uuid, before) => {
+                    if let Some(entry) = self.checks.get_mut(&uuid) {
+                        entry.state = *before;
+                        self.reschedule(uuid);
+                    }
+                }
+                UndoStep::Channel(name, before) => match before {
+                    Some(entry) => {
+                        self.channels.insert(name, entry);
+                    }
+                    None => {
+                        self.channels.remove(&name);
+                    }
+                },
+                UndoStep::Outbox(id, before) => {
+                    self.outbox.remove(id);
+                    if let Some(mut pending) = before {
+                        // An attempt whose record failed is tried again.
+                        pending.in_flight = false;
+                        self.outbox.insert(pending);
+                    }
+                }
+                UndoStep::PublicBase(before) => self.public_base = before,
+            }
+        }
+    }
+
+    fn save_check(&mut self, uuid: Uuid) {
+        let before = self.checks.get(&uuid).cloned().map(Box::new);
+        self.journal.keys.insert(Key::Check(uuid));
+        self.journal.steps.push(UndoStep::Check(uuid, before));
+    }
+
+    fn save_state(&mut self, uuid: Uuid) {
+        if let Some(entry) = self.checks.get(&uuid) {
+            let before = Box::new(entry.state.clone());
+            self.journal.keys.insert(Key::Check(uuid));
+            self.journal.steps.push(UndoStep::State(uuid, before));
+        }
+    }
+
+    fn save_channel(&mut self, name: &str) {
+        let before = self.channels.get(name).cloned();
+        self.journal.keys.insert(Key::Channel(name.to_string()));
+        self.journal
+            .steps
+            .push(UndoStep::Channel(name.to_string(), before));
+    }
+
+    fn save_outbox(&mut self, id: i64) {
+        let before = self.outbox.get(id).cloned();
+        self.journal.steps.push(UndoStep::Outbox(id, before));
+    }
+
+    /// Changes the base URL of links in alerts.
+    pub fn set_public_base(&mut self, base: String) {
+        let before = std::mem::replace(&mut self.public_base, base);
+        self.journal.steps.push(UndoStep::PublicBase(before));
     }
 
     /// Puts the check's next deadline in the queue.
@@ -162,11 +442,6 @@ impl Registry {
         self.deadlines.first().map(|(t, _)| *t)
     }
 
-    /// The earliest outbox attempt.
-    pub fn next_delivery_ms(&self) -> Option<i64> {
-        self.outbox.keys().next().map(|(t, _)| *t)
-    }
-
     pub fn find_by_slug(&self, slug: &str) -> Option<Uuid> {
         self.by_slug.get(slug).copied()
     }
@@ -178,6 +453,10 @@ impl Registry {
 
     /// Records a ping and moves the check.
     pub fn ping(&mut self, uuid: Uuid, ping: &Ping, meta: PingMeta, ops: &mut Vec<Op>) {
+        if !self.checks.contains_key(&uuid) {
+            return;
+        }
+        self.save_state(uuid);
         let Some(entry) = self.checks.get_mut(&uuid) else {
             return;
         };
@@ -262,6 +541,12 @@ impl Registry {
             return;
         };
         let channels = self.targets(&entry.settings, &alert.targets);
+        if channels.is_empty() && alert.event == "down" {
+            eprintln!(
+                "hb: check {:?} is down and has no channel to alert; add a [[channel]] or give the check channels",
+                entry.settings.name
+            );
+        }
         let event = Event {
             event_id: Uuid::new_v4().to_string(),
             event: alert.event.to_string(),
@@ -301,7 +586,12 @@ impl Registry {
             self.next_outbox_id += 1;
             ids.push(row.id);
             ops.push(Op::Enqueue(row.clone()));
-            self.outbox.insert((row.next_attempt_ms, row.id), row);
+            self.save_outbox(row.id);
+            self.outbox.insert(Pending {
+                row,
+                seq: self.seq,
+                in_flight: false,
+            });
         }
         ids
     }
@@ -320,6 +610,7 @@ impl Registry {
             done += 1;
             self.deadlines.pop_first();
             self.deadline_of.remove(&uuid);
+            self.save_state(uuid);
             let Some(entry) = self.checks.get_mut(&uuid) else {
                 continue;
             };
@@ -347,6 +638,7 @@ impl Registry {
         ops: &mut Vec<Op>,
     ) -> Result<Uuid, ApiError> {
         let settings = Settings::from_spec(spec, now, managed).map_err(ApiError::BadRequest)?;
+        self.check_channels(&settings)?;
         self.check_unique(&settings, None)?;
         let mut entry = Entry {
             settings,
@@ -355,8 +647,39 @@ impl Registry {
         };
         ops.push(Op::PutCheck(check_row(&mut entry)));
         let uuid = entry.settings.uuid;
+        self.save_check(uuid);
         self.insert(entry);
         Ok(uuid)
+    }
+
+    /// Every channel a check names must exist: an alert to nowhere is refused, not
+    /// dropped when it fires.
+    fn check_channels(&self, settings: &Settings) -> Result<(), ApiError> {
+        let named = settings
+            .channels
+            .iter()
+            .flatten()
+            .map(|n| ("channels", n))
+            .chain(
+                settings
+                    .escalation
+                    .iter()
+                    .flat_map(|e| e.channels.iter().map(|n| ("escalation", n))),
+            );
+        for (field, name) in named {
+            if !self.channels.contains_key(name) {
+                let known: Vec<&str> = self.channels.keys().map(String::as_str).collect();
+                return Err(ApiError::BadRequest(format!(
+                    "{field}: there is no channel named {name:?}; create it first or use one of: {}",
+                    if known.is_empty() {
+                        "(no channel yet)".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn check_unique(&self, settings: &Settings, except: Option<Uuid>) -> Result<(), ApiError> {
@@ -389,7 +712,12 @@ impl Registry {
         mut settings: Settings,
         ops: &mut Vec<Op>,
     ) -> Result<(), ApiError> {
+        self.check_channels(&settings)?;
         self.check_unique(&settings, Some(uuid))?;
+        if !self.checks.contains_key(&uuid) {
+            return Err(not_found(uuid));
+        }
+        self.save_check(uuid);
         let mut entry = self.remove(uuid).ok_or_else(|| not_found(uuid))?;
         settings.uuid = uuid;
         entry.settings = settings;
@@ -420,12 +748,20 @@ impl Registry {
     }
 
     pub fn delete(&mut self, uuid: Uuid, ops: &mut Vec<Op>) -> Result<(), ApiError> {
+        if !self.checks.contains_key(&uuid) {
+            return Err(not_found(uuid));
+        }
+        self.save_check(uuid);
         self.remove(uuid).ok_or_else(|| not_found(uuid))?;
         ops.push(Op::DeleteCheck(uuid.to_string()));
         Ok(())
     }
 
     pub fn pause(&mut self, uuid: Uuid, now: Timestamp, ops: &mut Vec<Op>) -> Result<(), ApiError> {
+        if !self.checks.contains_key(&uuid) {
+            return Err(not_found(uuid));
+        }
+        self.save_state(uuid);
         let entry = self.checks.get_mut(&uuid).ok_or_else(|| not_found(uuid))?;
         let outcome = entry.state.pause(now);
         self.settle(uuid, outcome, None, now, ops, true);
@@ -438,12 +774,56 @@ impl Registry {
         now: Timestamp,
         ops: &mut Vec<Op>,
     ) -> Result<(), ApiError> {
+        if !self.checks.contains_key(&uuid) {
+            return Err(not_found(uuid));
+        }
+        self.save_state(uuid);
         let entry = self.checks.get_mut(&uuid).ok_or_else(|| not_found(uuid))?;
         let outcome = entry.state.resume(now);
         self.settle(uuid, outcome, None, now, ops, true);
         Ok(())
     }
 
+    /// The keys of up to `n` checks in list order after `after` (all when `None`).
+    fn order_slice(&self, after: Option<&OrderKey>, n: usize) -> Vec<OrderKey> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let lower = match after {
+            Some(key) => Excluded(key.clone()),
+            None => Unbounded,
+        };
+        self.order
+            .range((lower, Unbounded))
+            .take(n)
+            .cloned()
+            .collect()
+    }
+
+    /// One slice of the list: of the next `n` checks after `after`, those that match,
+    /// as JSON; and where to go on from (`None` at the end). Reads of many checks take
+    /// the lock once per slice, so pings are never held up behind a whole list.
+    #[allow(clippy::too_many_arguments)]
+    pub fn list_slice(
+        &self,
+        after: Option<&OrderKey>,
+        n: usize,
+        now: Timestamp,
+        base: &str,
+        tag: Option<&str>,
+        status: Option<&str>,
+    ) -> (Vec<Value>, Option<OrderKey>) {
+        let keys = self.order_slice(after, n);
+        let next = (keys.len() == n).then(|| keys.last().cloned()).flatten();
+        let values = keys
+            .iter()
+            .filter_map(|(_, _, uuid)| self.checks.get(uuid))
+            .filter(|e| tag.is_none_or(|t| e.settings.tags.iter().any(|x| x == t)))
+            .map(|e| e.settings.to_json(&e.state, now, base))
+            .filter(|v| status.is_none_or(|s| v["status"] == s))
+            .collect();
+        (values, next)
+    }
+
+    /// The whole list at once (tests and small registries).
     pub fn list(
         &self,
         now: Timestamp,
@@ -451,29 +831,70 @@ impl Registry {
         tag: Option<&str>,
         status: Option<&str>,
     ) -> Vec<Value> {
-        let mut entries: Vec<&Entry> = self
-            .checks
-            .values()
-            .filter(|e| tag.is_none_or(|t| e.settings.tags.iter().any(|x| x == t)))
-            .collect();
-        entries.sort_by(|a, b| {
-            (a.created_ms, &a.settings.name).cmp(&(b.created_ms, &b.settings.name))
-        });
-        entries
-            .into_iter()
-            .map(|e| e.settings.to_json(&e.state, now, base))
-            .filter(|v| status.is_none_or(|s| v["status"] == s))
-            .collect()
+        self.list_slice(None, usize::MAX, now, base, tag, status).0
+    }
+
+    /// Adds the displayed status of up to `n` checks after `after` to `counts`;
+    /// returns where to go on from (`None` at the end).
+    pub fn count_slice(
+        &self,
+        after: Option<&OrderKey>,
+        n: usize,
+        now: Timestamp,
+        counts: &mut HashMap<&'static str, u64>,
+    ) -> Option<OrderKey> {
+        let keys = self.order_slice(after, n);
+        for (_, _, uuid) in &keys {
+            if let Some(entry) = self.checks.get(uuid) {
+                let (status, _, _) = entry.state.view(&entry.settings, now);
+                *counts.entry(status.as_str()).or_insert(0) += 1;
+            }
+        }
+        (keys.len() == n).then(|| keys.last().cloned()).flatten()
     }
 
     /// Counts of checks by displayed status.
     pub fn status_counts(&self, now: Timestamp) -> HashMap<&'static str, u64> {
         let mut counts = HashMap::new();
-        for entry in self.checks.values() {
-            let (status, _, _) = entry.state.view(&entry.settings, now);
-            *counts.entry(status.as_str()).or_insert(0) += 1;
-        }
+        self.count_slice(None, usize::MAX, now, &mut counts);
         counts
+    }
+
+    /// Records an attempt at a delivery: done, or waiting for its next try.
+    pub fn record_attempt(&mut self, attempt: AttemptRow, ops: &mut Vec<Op>) {
+        let id = attempt.id;
+        self.save_outbox(id);
+        if attempt.done {
+            self.outbox.remove(id);
+        } else if let Some(mut pending) = self.outbox.remove(id) {
+            pending.row.attempts = attempt.attempts;
+            pending.row.next_attempt_ms = attempt.next_attempt_ms;
+            pending.in_flight = false;
+            self.outbox.insert(pending);
+        }
+        ops.push(Op::Attempt(attempt));
+    }
+
+    /// A wall-clock jump (seen against the monotonic clock) is treated like a restart:
+    /// a check whose deadline passed because of it gets one grace period from now.
+    pub fn on_clock_jump(&mut self, now: Timestamp, ops: &mut Vec<Op>) {
+        let uuids: Vec<Uuid> = self
+            .deadlines
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .map(|(_, u)| *u)
+            .collect();
+        for uuid in uuids {
+            self.save_state(uuid);
+            if let Some(entry) = self.checks.get_mut(&uuid) {
+                entry.state.on_startup(&entry.settings, now);
+                ops.push(Op::PutState {
+                    uuid: uuid.to_string(),
+                    state: state_json(&mut entry.state),
+                });
+            }
+            self.reschedule(uuid);
+        }
     }
 
     // Channels.
@@ -496,11 +917,36 @@ impl Registry {
             config: kind.to_json().to_string(),
             managed,
         });
+        self.save_channel(name);
         self.channels
             .insert(name.to_string(), ChannelEntry { kind, managed });
     }
 
     pub fn delete_channel(&mut self, name: &str, ops: &mut Vec<Op>) -> Result<(), ApiError> {
+        if !self.channels.contains_key(name) {
+            return Err(ApiError::NotFound(format!("no channel named {name:?}")));
+        }
+        let users: Vec<&str> = self
+            .order
+            .iter()
+            .filter_map(|(_, _, u)| self.checks.get(u))
+            .filter(|e| {
+                e.settings.channels.iter().flatten().any(|c| c == name)
+                    || e.settings
+                        .escalation
+                        .iter()
+                        .any(|x| x.channels.iter().any(|c| c == name))
+            })
+            .map(|e| e.settings.name.as_str())
+            .take(5)
+            .collect();
+        if !users.is_empty() {
+            return Err(ApiError::Conflict(format!(
+                "channel {name:?} is named by checks ({}); take it out of their channels first",
+                users.join(", ")
+            )));
+        }
+        self.save_channel(name);
         self.channels
             .remove(name)
             .ok_or_else(|| ApiError::NotFound(format!("no channel named {name:?}")))?;
@@ -580,6 +1026,7 @@ impl Registry {
                 ApiError::BadRequest(e)
                 | ApiError::Conflict(e)
                 | ApiError::NotFound(e)
+                | ApiError::Forbidden(e)
                 | ApiError::Unavailable(e),
             ) = result
             {
@@ -593,6 +1040,7 @@ impl Registry {
             .map(|(u, _)| *u)
             .collect();
         for uuid in unmanaged {
+            self.save_check(uuid);
             if let Some(entry) = self.checks.get_mut(&uuid) {
                 entry.settings.managed = false;
                 ops.push(Op::PutCheck(check_row(entry)));

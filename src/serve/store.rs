@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 
 /// Pings kept per check; older ones are trimmed.
 pub const PING_HISTORY: u64 = 1000;
@@ -112,9 +112,20 @@ pub struct Snapshot {
 }
 
 /// The storage interface, so another database can follow SQLite.
+///
+/// The writer thread commits a group of callers' changes as one transaction: `begin`,
+/// then `apply` once per caller (each inside its own savepoint, so one caller's
+/// failing change is rolled back alone), then `commit`. After a failed `begin` or
+/// `commit`, `rollback` leaves the store ready for the next group.
 pub trait Store: Send + 'static {
-    /// Applies a group of changes atomically.
-    fn commit(&mut self, ops: &[Op]) -> Result<()>;
+    /// Starts a group.
+    fn begin(&mut self) -> Result<()>;
+    /// Applies one caller's changes; on an error none of them stays in the group.
+    fn apply(&mut self, ops: &[Op]) -> Result<()>;
+    /// Makes the group durable.
+    fn commit(&mut self) -> Result<()>;
+    /// Abandons the group.
+    fn rollback(&mut self);
 }
 
 /// Reads history; safe to call from many threads.
@@ -184,6 +195,8 @@ CREATE INDEX outbox_pending ON outbox (done) WHERE done = 0;
     // A check's state after a ping is stored on the ping's row (the newest row of the
     // check holds it), so a ping writes one page instead of two.
     "ALTER TABLE pings ADD COLUMN state TEXT;",
+    // Facts about the database itself; written at every start, which proves it writable.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 ];
 
 fn configure(conn: &Connection, synchronous: &str) -> Result<()> {
@@ -238,6 +251,12 @@ pub fn open_sqlite(
     configure(&conn, synchronous)
         .and_then(|_| migrate(&mut conn))
         .with_context(|| format!("cannot prepare the database {}", path.display()))?;
+    probe_writable(&conn).with_context(|| {
+        format!(
+            "cannot write to the database {}; check that the file, its directory and the disk are writable",
+            path.display()
+        )
+    })?;
     let snapshot =
         load(&conn).with_context(|| format!("cannot read the database {}", path.display()))?;
     // 32 MiB of page cache for the writer (the default is 2 MiB): pings touch pages all
@@ -253,6 +272,18 @@ pub fn open_sqlite(
         },
         snapshot,
     ))
+}
+
+/// A real write at start, so a read-only file or a full disk is found before any
+/// ping is answered, not by the first one.
+fn probe_writable(conn: &Connection) -> Result<()> {
+    let now = jiff::Timestamp::now().as_millisecond().to_string();
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('started_ms', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = ?1",
+        [now],
+    )?;
+    Ok(())
 }
 
 /// The `seq` of a stored state (0 when absent or unreadable).
@@ -328,17 +359,41 @@ fn load(conn: &Connection) -> Result<Snapshot> {
 }
 
 impl Store for SqliteStore {
-    fn commit(&mut self, ops: &[Op]) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        for op in ops {
-            apply(&tx, op)?;
-        }
-        tx.commit()?;
+    fn begin(&mut self) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
         Ok(())
+    }
+
+    fn apply(&mut self, ops: &[Op]) -> Result<()> {
+        self.conn.execute_batch("SAVEPOINT caller")?;
+        let applied = ops.iter().try_for_each(|op| apply(&self.conn, op));
+        match applied {
+            Ok(()) => {
+                self.conn.execute_batch("RELEASE caller")?;
+                Ok(())
+            }
+            Err(e) => {
+                // Undo this caller's changes only; the group goes on.
+                self.conn
+                    .execute_batch("ROLLBACK TO caller; RELEASE caller")?;
+                Err(e.into())
+            }
+        }
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
+    fn rollback(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
     }
 }
 
-fn apply(tx: &rusqlite::Transaction<'_>, op: &Op) -> rusqlite::Result<()> {
+fn apply(tx: &Connection, op: &Op) -> rusqlite::Result<()> {
     match op {
         Op::PutCheck(c) => {
             tx.prepare_cached(
@@ -531,64 +586,83 @@ impl History for SqliteHistory {
     }
 }
 
-/// A batch for the writer thread, with whom to tell when it is committed.
-pub struct Batch {
-    pub ops: Vec<Op>,
-    pub done: Option<tokio::sync::oneshot::Sender<Result<(), String>>>,
+/// Wraps a store so that its commits can be made to fail while a switch is on, as on
+/// a full disk: for tests and drills of what a failed write leaves behind.
+pub struct FaultyStore<S> {
+    pub inner: S,
+    pub fail_commits: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// The sending side of the writer thread.
-#[derive(Clone)]
-pub struct Writer(mpsc::Sender<Batch>);
+impl<S: Store> Store for FaultyStore<S> {
+    fn begin(&mut self) -> Result<()> {
+        self.inner.begin()
+    }
 
-impl Writer {
-    /// Queues changes; the returned receiver answers once they are committed.
-    pub fn send(&self, ops: Vec<Op>) -> tokio::sync::oneshot::Receiver<Result<(), String>> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        if ops.is_empty() {
-            let _ = tx.send(Ok(()));
-            return rx;
+    fn apply(&mut self, ops: &[Op]) -> Result<()> {
+        self.inner.apply(ops)
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        if self.fail_commits.load(std::sync::atomic::Ordering::SeqCst) {
+            self.inner.rollback();
+            anyhow::bail!("database or disk is full");
         }
-        if let Err(mpsc::SendError(batch)) = self.0.send(Batch {
-            ops,
-            done: Some(tx),
-        }) && let Some(done) = batch.done
-        {
-            let _ = done.send(Err("the database writer has stopped".into()));
-        }
-        rx
+        self.inner.commit()
+    }
+
+    fn rollback(&mut self) {
+        self.inner.rollback()
     }
 }
 
-/// Starts the writer thread; it ends when every `Writer` is dropped and the queue is drained.
-pub fn spawn_writer(mut store: impl Store) -> (Writer, std::thread::JoinHandle<()>) {
-    let (tx, rx) = mpsc::channel::<Batch>();
-    let handle = std::thread::Builder::new()
-        .name("hb-db-writer".into())
-        .spawn(move || {
-            while let Ok(first) = rx.recv() {
-                let mut batches = vec![first];
-                while let Ok(more) = rx.try_recv() {
-                    batches.push(more);
-                    if batches.len() >= 4096 {
-                        break;
-                    }
-                }
-                let ops: Vec<Op> = batches
-                    .iter_mut()
-                    .flat_map(|b| std::mem::take(&mut b.ops))
-                    .collect();
-                let result = store.commit(&ops).map_err(|e| format!("{e:#}"));
-                if let Err(e) = &result {
-                    eprintln!("hb: database write failed: {e}");
-                }
-                for batch in batches {
-                    if let Some(done) = batch.done {
-                        let _ = done.send(result.clone());
-                    }
-                }
-            }
-        })
-        .expect("spawning a thread");
-    (Writer(tx), handle)
+/// A store in memory that can be told to fail: for tests of what a failed write
+/// does (and does not) leave behind, without a full disk.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    /// Operations committed, in order.
+    pub committed: Arc<Mutex<Vec<Op>>>,
+    /// While set, every group fails at commit, as on a full disk.
+    pub fail_commits: Arc<std::sync::atomic::AtomicBool>,
+    /// While set, a caller whose operations include a ping for this check fails alone.
+    pub fail_pings_of: Arc<Mutex<Option<String>>>,
+    group: Vec<Op>,
+}
+
+impl Store for MemoryStore {
+    fn begin(&mut self) -> Result<()> {
+        self.group.clear();
+        Ok(())
+    }
+
+    fn apply(&mut self, ops: &[Op]) -> Result<()> {
+        let bad = self
+            .fail_pings_of
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(bad) = bad
+            && ops
+                .iter()
+                .any(|op| matches!(op, Op::Ping(p) if p.check_uuid == bad))
+        {
+            anyhow::bail!("a ping of check {bad} could not be stored");
+        }
+        self.group.extend_from_slice(ops);
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        if self.fail_commits.load(std::sync::atomic::Ordering::SeqCst) {
+            anyhow::bail!("database or disk is full");
+        }
+        self.committed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .append(&mut self.group);
+        Ok(())
+    }
+
+    fn rollback(&mut self) {
+        self.group.clear();
+    }
 }

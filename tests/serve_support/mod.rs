@@ -53,6 +53,16 @@ pub fn call(method: &str, url: &str, body: Option<&str>, headers: &[(&str, &str)
     let agent = agent();
     let request = ureq::http::Request::builder().method(method).uri(url);
     let request = headers.iter().fold(request, |r, (k, v)| r.header(*k, *v));
+    // A JSON body is labelled as JSON unless the test says otherwise.
+    let typed = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    let request = match body {
+        Some(b) if !typed && serde_json::from_str::<Value>(b).is_ok() => {
+            request.header("Content-Type", "application/json")
+        }
+        _ => request,
+    };
     let response = match body {
         Some(b) => agent.run(request.body(b.as_bytes().to_vec()).unwrap()),
         None => agent.run(request.body(()).unwrap()),
@@ -196,6 +206,16 @@ impl InProcess {
         clock: Arc<hb::clock::FakeClock>,
         declared: hb::serve::config_file::ServeFile,
     ) -> InProcess {
+        Self::start_faulty(db, clock, declared, Default::default())
+    }
+
+    /// On SQLite whose commits fail while `fail` is set (as on a full disk).
+    pub fn start_faulty(
+        db: &Path,
+        clock: Arc<hb::clock::FakeClock>,
+        declared: hb::serve::config_file::ServeFile,
+        fail: Arc<std::sync::atomic::AtomicBool>,
+    ) -> InProcess {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -205,11 +225,29 @@ impl InProcess {
             listen: "127.0.0.1:0".into(),
             db: db.to_path_buf(),
             synchronous: "FULL".into(),
-            options: Default::default(),
+            max_connections: 10_000,
+            options: hb::serve::app::Options {
+                // Test receivers listen on loopback.
+                allow_private_targets: true,
+                ..Default::default()
+            },
             declared,
         };
+        let (store, history, snapshot) = hb::serve::store::open_sqlite(db, "FULL").unwrap();
+        let store = hb::serve::store::FaultyStore {
+            inner: store,
+            fail_commits: fail,
+        };
+        let addrs = hb::serve::resolve_listen("127.0.0.1:0").unwrap();
         let server = runtime
-            .block_on(hb::serve::Server::start(settings, clock.clone()))
+            .block_on(hb::serve::Server::start_with(
+                settings,
+                clock.clone(),
+                store,
+                Arc::new(history),
+                snapshot,
+                addrs,
+            ))
             .unwrap();
         let base = format!("http://{}", server.addr);
         InProcess {
@@ -234,6 +272,18 @@ impl InProcess {
         self.runtime
             .block_on(hb::serve::engine::run_due(self.app()));
         self.app().outbox_wake.notify_one();
+    }
+
+    /// Waits until the outbox has nothing left to do at the current (fake) time, so a
+    /// test can then say what was, and was not, delivered.
+    pub fn settle(&self) {
+        assert!(
+            wait_until(Duration::from_secs(15), || {
+                self.app().outbox_wake.notify_one();
+                self.app().outbox_idle()
+            }),
+            "the outbox did not settle"
+        );
     }
 
     pub fn stop(mut self) {

@@ -1,16 +1,17 @@
 //! The management API (JSON): checks, their history, and channels.
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
-use super::base_url;
+use super::guard::Access;
+use super::{READ_SLICE, base_url};
 use crate::serve::app::App;
 use crate::serve::check::parse_spec;
 use crate::serve::notify::{ChannelKind, Event};
@@ -47,16 +48,34 @@ fn parse_uuid(text: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text).map_err(|_| ApiError::NotFound(format!("no check with uuid {text}")))
 }
 
-fn check_answer(app: &App, uuid: Uuid, headers: &HeaderMap, status: StatusCode) -> Response {
+/// What a read key may not see: the ping URL carries the secret of the pings.
+fn for_access(mut check: Value, access: Access) -> Value {
+    if access == Access::Read
+        && let Value::Object(map) = &mut check
+    {
+        map.remove("ping_url");
+    }
+    check
+}
+
+fn check_answer(
+    app: &App,
+    uuid: Uuid,
+    headers: &HeaderMap,
+    status: StatusCode,
+    access: Access,
+) -> Response {
     let base = base_url(app, headers);
-    match app.registry().check_json(uuid, app.now(), &base) {
-        Some(v) => (status, Json(v)).into_response(),
+    let check = app.registry().check_json(uuid, app.now(), &base);
+    match check {
+        Some(v) => (status, Json(for_access(v, access))).into_response(),
         None => ApiError::NotFound(format!("no check with uuid {uuid}")).into_response(),
     }
 }
 
 pub async fn list_checks(
     State(app): State<Arc<App>>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult {
@@ -69,17 +88,35 @@ pub async fn list_checks(
         )));
     }
     let base = base_url(&app, &headers);
-    let list = app.registry().list(
-        app.now(),
-        &base,
-        query.get("tag").map(String::as_str),
-        status,
-    );
-    Ok(Json(json!({"heartbeats": list})).into_response())
+    let tag = query.get("tag").map(String::as_str);
+    let now = app.now();
+    let mut list = Vec::new();
+    let mut after = None;
+    loop {
+        // One slice per lock hold: pings get the lock between slices.
+        let (mut slice, next) =
+            app.registry()
+                .list_slice(after.as_ref(), READ_SLICE, now, &base, tag, status);
+        list.append(&mut slice);
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+        tokio::task::yield_now().await;
+    }
+    let list: Vec<Value> = list.into_iter().map(|c| for_access(c, access)).collect();
+    // Serialized off the async threads: a list of many checks is megabytes.
+    let body =
+        tokio::task::spawn_blocking(move || serde_json::to_vec(&json!({"heartbeats": list})))
+            .await
+            .map_err(|e| storage(e.to_string()))?
+            .map_err(|e| storage(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 pub async fn create_check(
     State(app): State<Arc<App>>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult {
@@ -89,20 +126,28 @@ pub async fn create_check(
         .change(|reg, now, ops| reg.create(&spec, now, false, ops))
         .await
         .map_err(storage)??;
-    Ok(check_answer(&app, uuid, &headers, StatusCode::CREATED))
+    Ok(check_answer(
+        &app,
+        uuid,
+        &headers,
+        StatusCode::CREATED,
+        access,
+    ))
 }
 
 pub async fn get_check(
     State(app): State<Arc<App>>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     Path(uuid): Path<String>,
 ) -> ApiResult {
     let uuid = parse_uuid(&uuid)?;
-    Ok(check_answer(&app, uuid, &headers, StatusCode::OK))
+    Ok(check_answer(&app, uuid, &headers, StatusCode::OK, access))
 }
 
 pub async fn patch_check(
     State(app): State<Arc<App>>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     Path(uuid): Path<String>,
     body: Body,
@@ -112,7 +157,7 @@ pub async fn patch_check(
     app.change(|reg, now, ops| reg.patch(uuid, &patch, now, ops))
         .await
         .map_err(storage)??;
-    Ok(check_answer(&app, uuid, &headers, StatusCode::OK))
+    Ok(check_answer(&app, uuid, &headers, StatusCode::OK, access))
 }
 
 pub async fn delete_check(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
@@ -125,6 +170,7 @@ pub async fn delete_check(State(app): State<Arc<App>>, Path(uuid): Path<String>)
 
 pub async fn pause(
     State(app): State<Arc<App>>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     Path(uuid): Path<String>,
 ) -> ApiResult {
@@ -132,11 +178,12 @@ pub async fn pause(
     app.change(|reg, now, ops| reg.pause(uuid, now, ops))
         .await
         .map_err(storage)??;
-    Ok(check_answer(&app, uuid, &headers, StatusCode::OK))
+    Ok(check_answer(&app, uuid, &headers, StatusCode::OK, access))
 }
 
 pub async fn resume(
     State(app): State<Arc<App>>,
+    Extension(access): Extension<Access>,
     headers: HeaderMap,
     Path(uuid): Path<String>,
 ) -> ApiResult {
@@ -144,7 +191,7 @@ pub async fn resume(
     app.change(|reg, now, ops| reg.resume(uuid, now, ops))
         .await
         .map_err(storage)??;
-    Ok(check_answer(&app, uuid, &headers, StatusCode::OK))
+    Ok(check_answer(&app, uuid, &headers, StatusCode::OK, access))
 }
 
 /// One of a check's history lists, read on a blocking thread.
@@ -181,6 +228,14 @@ pub async fn notifications(State(app): State<Arc<App>>, Path(uuid): Path<String>
 
 // Channels.
 
+/// 403: a command channel runs programs on the host; only the host's owner (the
+/// config file) may declare one.
+fn command_from_file() -> ApiError {
+    ApiError::Forbidden(
+        "command channels come from the config file only; declare it in a [[channel]] table and reload (SIGHUP)".into(),
+    )
+}
+
 fn channel_not_found(name: &str) -> ApiError {
     ApiError::NotFound(format!("no channel named {name:?}"))
 }
@@ -208,6 +263,9 @@ pub async fn create_channel(State(app): State<Arc<App>>, body: Body) -> ApiResul
         None => return Err(ApiError::BadRequest("name: required, e.g. \"ops\"".into())),
     };
     let kind = channel_kind(map)?;
+    if kind.kind_name() == "command" {
+        return Err(command_from_file());
+    }
     let created = app
         .change(|reg, _, ops| {
             if reg.channels.contains_key(&name) {
@@ -247,31 +305,40 @@ pub async fn patch_channel(
             "name: a channel cannot be renamed; create a new one and delete this one".into(),
         ));
     }
-    let current = app.registry().channels.get(&name).cloned();
-    let Some(current) = current else {
-        return Err(channel_not_found(&name));
-    };
-    let Value::Object(mut merged) = current.kind.to_json() else {
-        unreachable!("a channel's settings are an object")
-    };
-    if patch
-        .get("kind")
-        .is_some_and(|k| Some(k) != merged.get("kind"))
-    {
-        // A new kind brings its own fields.
-        merged.clear();
-    }
-    for (key, value) in patch {
-        if value.is_null() {
-            merged.remove(&key);
-        } else {
-            merged.insert(key, value);
+    // Read, merge and write in one change, so a concurrent DELETE or PATCH is never
+    // undone or lost.
+    app.change(|reg, _, ops| {
+        let current = reg
+            .channels
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| channel_not_found(&name))?;
+        let Value::Object(mut merged) = current.kind.to_json() else {
+            unreachable!("a channel's settings are an object")
+        };
+        if patch
+            .get("kind")
+            .is_some_and(|k| Some(k) != merged.get("kind"))
+        {
+            // A new kind brings its own fields.
+            merged.clear();
         }
-    }
-    let kind = channel_kind(merged)?;
-    app.change(|reg, _, ops| reg.put_channel(&name, kind, current.managed, ops))
-        .await
-        .map_err(storage)?;
+        for (key, value) in patch {
+            if value.is_null() {
+                merged.remove(&key);
+            } else {
+                merged.insert(key, value);
+            }
+        }
+        let kind = channel_kind(merged)?;
+        if kind.kind_name() == "command" || current.kind.kind_name() == "command" {
+            return Err(command_from_file());
+        }
+        reg.put_channel(&name, kind, current.managed, ops);
+        Ok::<(), ApiError>(())
+    })
+    .await
+    .map_err(storage)??;
     let value = app.registry().channel_json(&name);
     Ok(Json(value).into_response())
 }
@@ -288,8 +355,12 @@ pub async fn test_channel(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> ApiResult {
-    if !app.registry().channels.contains_key(&name) {
+    let kind = app.registry().channels.get(&name).map(|c| c.kind.clone());
+    let Some(kind) = kind else {
         return Err(channel_not_found(&name));
+    };
+    if kind.kind_name() == "command" && !app.options().declared_channels.contains_key(&name) {
+        return Err(command_from_file());
     }
     let base = base_url(&app, &headers);
     let event = Event {

@@ -1,15 +1,17 @@
 //! The HTTP surface: ping endpoints, the management API, health and metrics.
 
 mod api;
+mod guard;
 mod ping;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use serde_json::json;
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -49,14 +51,15 @@ pub fn router(app: Arc<App>) -> Router {
                 .delete(api::delete_channel),
         )
         .route("/api/v1/channels/{name}/test", post(api::test_channel))
-        .route_layer(middleware::from_fn_with_state(app.clone(), require_key));
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .merge(management)
         .route("/api/v1/ping/{*rest}", any(ping::ping))
         .route("/ping/{*rest}", any(ping::ping))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(app.clone(), guard::guard))
         .with_state(app)
 }
 
@@ -71,35 +74,10 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(m) => error(StatusCode::BAD_REQUEST, m),
             ApiError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
             ApiError::Conflict(m) => error(StatusCode::CONFLICT, m),
+            ApiError::Forbidden(m) => error(StatusCode::FORBIDDEN, m),
             ApiError::Unavailable(m) => error(StatusCode::SERVICE_UNAVAILABLE, m),
         }
     }
-}
-
-async fn require_key(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    let keys = app.options().api_keys;
-    if !keys.is_empty() {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        if !given.is_some_and(|g| {
-            keys.iter()
-                .any(|k| constant_time_eq(k.as_bytes(), g.as_bytes()))
-        }) {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "authorization: send one of the configured API keys as 'Authorization: Bearer <key>'",
-            );
-        }
-    }
-    next.run(request).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The base URL for links: `base_url`, else `http://` + the request's Host.
@@ -115,12 +93,34 @@ pub fn base_url(app: &App, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-async fn healthz() -> Response {
-    (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response()
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    match app.health_problem() {
+        None => (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response(),
+        Some(problem) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": problem})),
+        )
+            .into_response(),
+    }
 }
 
+/// Checks per lock hold when a read walks every check.
+pub const READ_SLICE: usize = 500;
+
 async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let counts = app.registry().status_counts(app.now());
+    let now = app.now();
+    let mut counts = HashMap::new();
+    let mut after = None;
+    loop {
+        // One slice per lock hold: pings get the lock between slices.
+        after = app
+            .registry()
+            .count_slice(after.as_ref(), READ_SLICE, now, &mut counts);
+        if after.is_none() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
     let mut out = String::new();
     out.push_str("# HELP hb_checks Checks by status.\n# TYPE hb_checks gauge\n");
     for status in Status::ALL {
@@ -169,6 +169,13 @@ pub fn metric_index(kind: PingKind) -> usize {
         PingKind::Start => 2,
         PingKind::Log => 3,
     }
+}
+
+async fn method_not_allowed() -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this method is not accepted here; see the API list in README for the methods of each path",
+    )
 }
 
 async fn fallback() -> Response {

@@ -200,7 +200,9 @@ pub async fn ping(
             let uuid = match &target {
                 Target::Uuid(uuid) => reg.checks.contains_key(uuid).then_some(*uuid),
                 Target::Slug { key, slug } => match &ping_key {
-                    Some(k) if k == key => reg.find_by_slug(slug),
+                    Some(k) if super::guard::same_key(key.as_bytes(), k.as_bytes()) => {
+                        reg.find_by_slug(slug)
+                    }
                     _ => None,
                 },
             }?;
