@@ -37,13 +37,13 @@ complete -c hb -n "__fish_hb_needs_command" -f -a "help" -d 'Print this message 
 complete -c hb -n "__fish_hb_using_subcommand run" -l server -d 'The monitor\'s base URL, for IDs that are UUIDs or slugs [default: http://localhost:8080]' -r
 complete -c hb -n "__fish_hb_using_subcommand run" -l ping-key -d 'The ping key used in slug URLs ({server}/api/v1/ping/{key}/{slug})' -r
 complete -c hb -n "__fish_hb_using_subcommand run" -l retries -d 'Tries after the first one, for errors worth retrying' -r
-complete -c hb -n "__fish_hb_using_subcommand run" -l ping-timeout -d 'Time limit of one try' -r
+complete -c hb -n "__fish_hb_using_subcommand run" -l ping-timeout -d 'Time limit of one try (at least 100ms)' -r
 complete -c hb -n "__fish_hb_using_subcommand run" -l ping-budget -d 'Total time all pings of one run may take, retries included' -r
 complete -c hb -n "__fish_hb_using_subcommand run" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable)' -r
 complete -c hb -n "__fish_hb_using_subcommand run" -l body-limit -d 'Bytes of output (the tail of stdout and stderr) sent with the end ping' -r
-complete -c hb -n "__fish_hb_using_subcommand run" -l timeout -d 'Stop the job (SIGTERM to its process group) when it runs longer; counts as exit code 124' -r
-complete -c hb -n "__fish_hb_using_subcommand run" -l kill-after -d 'After the timeout\'s SIGTERM, wait this long before SIGKILL' -r
-complete -c hb -n "__fish_hb_using_subcommand run" -l every -d 'Run the command again and again, start to start, reporting each run' -r
+complete -c hb -n "__fish_hb_using_subcommand run" -l timeout -d 'Stop the job (SIGTERM to its process group) when it runs longer (at least 1s); counts as exit code 124' -r
+complete -c hb -n "__fish_hb_using_subcommand run" -l kill-after -d 'After the timeout\'s SIGTERM, wait this long before SIGKILL (0s: at once)' -r
+complete -c hb -n "__fish_hb_using_subcommand run" -l every -d 'Run the command again and again, start to start (at least 1s apart), reporting each run' -r
 complete -c hb -n "__fish_hb_using_subcommand run" -l config -d 'Configuration file [default: hb/config.toml in the platform config dir]' -r -F
 complete -c hb -n "__fish_hb_using_subcommand run" -s q -l quiet -d 'Print nothing of hb\'s own on stderr (the job\'s output still passes through)'
 complete -c hb -n "__fish_hb_using_subcommand run" -l no-start -d 'Do not send the start signal'
@@ -53,7 +53,7 @@ complete -c hb -n "__fish_hb_using_subcommand ping" -l data -d 'Body to send: TE
 complete -c hb -n "__fish_hb_using_subcommand ping" -l server -d 'The monitor\'s base URL, for IDs that are UUIDs or slugs [default: http://localhost:8080]' -r
 complete -c hb -n "__fish_hb_using_subcommand ping" -l ping-key -d 'The ping key used in slug URLs ({server}/api/v1/ping/{key}/{slug})' -r
 complete -c hb -n "__fish_hb_using_subcommand ping" -l retries -d 'Tries after the first one, for errors worth retrying' -r
-complete -c hb -n "__fish_hb_using_subcommand ping" -l ping-timeout -d 'Time limit of one try' -r
+complete -c hb -n "__fish_hb_using_subcommand ping" -l ping-timeout -d 'Time limit of one try (at least 100ms)' -r
 complete -c hb -n "__fish_hb_using_subcommand ping" -l ping-budget -d 'Total time all pings of one run may take, retries included' -r
 complete -c hb -n "__fish_hb_using_subcommand ping" -s H -l header -d 'Extra request header, \'Name: value\' (repeatable)' -r
 complete -c hb -n "__fish_hb_using_subcommand ping" -l config -d 'Configuration file [default: hb/config.toml in the platform config dir]' -r -F

@@ -5,7 +5,12 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::duration::clap_parse as duration;
+use crate::duration::{clap_parse as duration, clap_parse_at_least as duration_at_least};
+
+/// The least `--every` and `--timeout` take.
+const ONE_SECOND: Duration = Duration::from_secs(1);
+/// The least `--ping-timeout` takes.
+const SHORTEST_TRY: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -71,8 +76,8 @@ pub struct PingOptions {
     #[arg(long, default_value_t = 5, value_name = "N")]
     pub retries: u32,
 
-    /// Time limit of one try
-    #[arg(long, default_value = "10s", value_parser = duration, value_name = "DURATION")]
+    /// Time limit of one try (at least 100ms)
+    #[arg(long, default_value = "10s", value_parser = duration_at_least(SHORTEST_TRY), value_name = "DURATION")]
     pub ping_timeout: Duration,
 
     /// Total time all pings of one run may take, retries included
@@ -109,16 +114,16 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 10_000, value_name = "BYTES")]
     pub body_limit: usize,
 
-    /// Stop the job (SIGTERM to its process group) when it runs longer; counts as exit code 124
-    #[arg(long, value_parser = duration, value_name = "DURATION")]
+    /// Stop the job (SIGTERM to its process group) when it runs longer (at least 1s); counts as exit code 124
+    #[arg(long, value_parser = duration_at_least(ONE_SECOND), value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
-    /// After the timeout's SIGTERM, wait this long before SIGKILL
+    /// After the timeout's SIGTERM, wait this long before SIGKILL (0s: at once)
     #[arg(long, default_value = "10s", value_parser = duration, value_name = "DURATION")]
     pub kill_after: Duration,
 
-    /// Run the command again and again, start to start, reporting each run
-    #[arg(long, value_parser = duration, value_name = "DURATION")]
+    /// Run the command again and again, start to start (at least 1s apart), reporting each run
+    #[arg(long, value_parser = duration_at_least(ONE_SECOND), value_name = "DURATION")]
     pub every: Option<Duration>,
 }
 

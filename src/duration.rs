@@ -1,7 +1,8 @@
 //! Durations as people write them: `90s`, `15m`, `1h30m`, `24h`, `7d`, `250ms`.
 //!
 //! One parser and one canonical printer, shared by the wrapper's flags, the config
-//! file and the monitor's API, so `"90m"` always comes back as `"1h30m"`.
+//! file and the monitor's API, so `"90m"` always comes back as `"1h30m"`. No duration
+//! over [`MAX`] (3650d) is accepted anywhere.
 
 use std::fmt;
 use std::time::Duration;
@@ -14,6 +15,9 @@ const UNITS: [(&str, u64); 6] = [
     ("s", 1_000),
     ("ms", 1),
 ];
+
+/// The longest duration hb accepts anywhere: 3650 days.
+pub const MAX: Duration = Duration::from_secs(3650 * 86_400);
 
 /// Why a duration string was refused; the message names what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +33,30 @@ impl std::error::Error for DurationError {}
 
 fn refuse(input: &str, why: &str) -> DurationError {
     DurationError(format!(
-        "invalid duration {input:?}: {why}; write a number and a unit, e.g. 90s, 15m, 1h30m, 24h or 7d"
+        "invalid duration {input:?}: {why}; write a number and a unit, e.g. 500ms, 90s, 15m, 1h30m, 24h or 7d"
     ))
 }
 
+fn too_long(input: &str) -> DurationError {
+    DurationError(format!(
+        "invalid duration {:?}: it is longer than the limit of {}; give {} or less",
+        input.trim(),
+        format(MAX),
+        format(MAX)
+    ))
+}
+
+/// `d` itself when it is at most [`MAX`]: for durations that come as numbers (seconds
+/// in JSON or TOML) rather than text, so that they meet the same limit.
+pub fn within_limit(d: Duration) -> Result<Duration, DurationError> {
+    if d > MAX {
+        return Err(too_long(&format(d)));
+    }
+    Ok(d)
+}
+
 /// Parses `1h30m`-style text (units `ms`, `s`, `m`, `h`, `d`, `w`; each at most once,
-/// largest first; whitespace between parts is allowed).
+/// largest first; whitespace between parts is allowed), at most [`MAX`].
 pub fn parse(input: &str) -> Result<Duration, DurationError> {
     let text = input.trim();
     if text.is_empty() {
@@ -55,9 +77,7 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
         if start == i {
             return Err(refuse(input, "expected a number"));
         }
-        let number: u64 = text[start..i]
-            .parse()
-            .map_err(|_| refuse(input, "the number is too large"))?;
+        let digits = &text[start..i];
         let unit_start = i;
         while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
             i += 1;
@@ -72,11 +92,16 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
         if last_unit_rank != usize::MAX && rank <= last_unit_rank {
             return Err(refuse(input, "units must each appear once, largest first"));
         }
+        // More digits than any number within the limit has: too long, whatever they say.
+        let number: u64 = digits.parse().map_err(|_| too_long(input))?;
         last_unit_rank = rank;
         total = number
             .checked_mul(UNITS[rank].1)
             .and_then(|ms| total.checked_add(ms))
-            .ok_or_else(|| refuse(input, "it is too long"))?;
+            .ok_or_else(|| too_long(input))?;
+    }
+    if total > MAX.as_millis() as u64 {
+        return Err(too_long(input));
     }
     Ok(Duration::from_millis(total))
 }
@@ -90,16 +115,18 @@ pub fn parse_at_least_1s(input: &str) -> Result<Duration, DurationError> {
     Ok(d)
 }
 
-/// The canonical form: `1h30m`, `1d`, `45s`, `1m0s` never; zero is `0s`.
+/// The canonical form: `1h30m`, `1d`, `45s`, `1s500ms`, `1m0s` never; zero is `0s`.
+/// A part in milliseconds shows only when there is one; less than 1ms is dropped.
 pub fn format(d: Duration) -> String {
-    let mut ms = d.as_millis() as u64;
+    let mut ms = d.as_millis();
     if ms == 0 {
         return "0s".to_string();
     }
     let mut out = String::new();
     // Weeks are accepted on input but printed as days: "14d" reads better than "2w".
     for (name, size) in UNITS.iter().skip(1) {
-        if ms >= *size {
+        let size = u128::from(*size);
+        if ms >= size {
             out.push_str(&(ms / size).to_string());
             out.push_str(name);
             ms %= size;
@@ -111,6 +138,24 @@ pub fn format(d: Duration) -> String {
 /// A clap value parser for DURATION flags.
 pub fn clap_parse(input: &str) -> Result<Duration, String> {
     parse(input).map_err(|e| e.to_string())
+}
+
+/// A clap value parser for DURATION flags that need at least `min`; clap names the
+/// flag, the message names the minimum.
+pub fn clap_parse_at_least(
+    min: Duration,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |input| {
+        let d = clap_parse(input)?;
+        if d < min {
+            return Err(format!(
+                "{} is too short; it must be at least {}",
+                input.trim(),
+                format(min)
+            ));
+        }
+        Ok(d)
+    }
 }
 
 #[cfg(test)]
@@ -130,21 +175,77 @@ mod tests {
     }
 
     #[test]
+    fn milliseconds_are_accepted_alone_or_after_other_units() {
+        assert_eq!(parse("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse("1s500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse("1m 1ms").unwrap(), Duration::from_millis(60_001));
+        assert_eq!(parse("0ms").unwrap(), Duration::ZERO);
+        assert_eq!(format(parse("1500ms").unwrap()), "1s500ms");
+        assert_eq!(format(parse("100ms").unwrap()), "100ms");
+        assert_eq!(format(parse("2000ms").unwrap()), "2s");
+    }
+
+    #[test]
+    fn nothing_over_3650_days_is_accepted() {
+        assert_eq!(parse("3650d").unwrap(), MAX);
+        assert_eq!(parse("521w3d").unwrap(), MAX);
+        assert_eq!(parse("315360000s").unwrap(), MAX);
+        for long in [
+            "3650d1ms",
+            "3651d",
+            "522w",
+            "87601h",
+            "315360001s",
+            "99999999999999999999s",
+            "18446744073709551615ms",
+            "18446744073709551615d",
+        ] {
+            let err = parse(long).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "invalid duration {long:?}: it is longer than the limit of 3650d; give 3650d or less"
+                )
+            );
+        }
+        assert!(parse_at_least_1s("3651d").is_err());
+        assert!(clap_parse("4000d").unwrap_err().contains("3650d"));
+        assert_eq!(within_limit(MAX).unwrap(), MAX);
+        let err = within_limit(MAX + Duration::from_secs(1)).unwrap_err();
+        assert!(err.to_string().contains("\"3650d1s\""), "{err}");
+        assert!(within_limit(Duration::from_secs(u64::MAX)).is_err());
+    }
+
+    #[test]
+    fn flag_minimums_are_named() {
+        let at_least_1s = clap_parse_at_least(Duration::from_secs(1));
+        assert_eq!(at_least_1s("1s").unwrap(), Duration::from_secs(1));
+        assert_eq!(
+            at_least_1s("999ms").unwrap_err(),
+            "999ms is too short; it must be at least 1s"
+        );
+        let at_least_100ms = clap_parse_at_least(Duration::from_millis(100));
+        assert_eq!(at_least_100ms("100ms").unwrap(), Duration::from_millis(100));
+        assert!(
+            at_least_100ms("99ms")
+                .unwrap_err()
+                .contains("at least 100ms")
+        );
+        assert!(
+            at_least_100ms("soon")
+                .unwrap_err()
+                .contains("invalid duration")
+        );
+        assert!(at_least_100ms("3651d").unwrap_err().contains("3650d"));
+    }
+
+    #[test]
     fn refuses_malformed_text_with_a_hint() {
         for bad in [
-            "",
-            "abc",
-            "10",
-            "5x",
-            "1m1h",
-            "1h1h",
-            "h",
-            "-5s",
-            "1.5h",
-            "99999999999999999999s",
+            "", "abc", "10", "5x", "1m1h", "1h1h", "h", "-5s", "1.5h", "5 ms", "1ms1s",
         ] {
             let err = parse(bad).unwrap_err().to_string();
-            assert!(err.contains("e.g. 90s"), "{bad}: {err}");
+            assert!(err.contains("e.g. 500ms, 90s"), "{bad}: {err}");
         }
         assert!(parse_at_least_1s("500ms").is_err());
         assert!(parse_at_least_1s("1s").is_ok());
@@ -157,7 +258,13 @@ mod tests {
         assert_eq!(format(Duration::from_secs(90061)), "1d1h1m1s");
         assert_eq!(format(Duration::from_millis(1500)), "1s500ms");
         assert_eq!(format(Duration::ZERO), "0s");
-        for text in ["1h30m", "7d", "45s", "2h5s"] {
+        assert_eq!(format(Duration::from_micros(999)), "0s");
+        assert_eq!(format(Duration::from_micros(1_500_999)), "1s500ms");
+        assert_eq!(
+            format(Duration::from_secs(u64::MAX)),
+            "213503982334601d7h15s"
+        );
+        for text in ["1h30m", "7d", "45s", "2h5s", "3650d", "1d1ms", "250ms"] {
             assert_eq!(format(parse(text).unwrap()), text);
         }
     }

@@ -169,14 +169,66 @@ fn retries_then_delivers() {
 fn the_budget_bounds_a_hanging_monitor() {
     let server = PingServer::start();
     server.reply(Reply::Hang);
+    // One try may take the default 10 s; the budget of 700ms stops it first.
     let mut cmd = hb();
     cmd.args(["ping", "--ping-budget", "700ms", &server.url("/p")]);
     let out = run(cmd, LIMIT);
     assert_eq!(out.code, Some(1));
     assert!(
-        out.elapsed < Duration::from_millis(1300),
+        out.elapsed >= Duration::from_millis(700),
         "{:?}",
         out.elapsed
     );
+    assert!(out.elapsed < Duration::from_secs(5), "{:?}", out.elapsed);
     assert!(out.stderr.contains("no answer within"), "{}", out.stderr);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[test]
+fn a_redirect_is_not_delivered_and_not_retried() {
+    // Following it would turn the POST into a GET without the body (301, 302, 303),
+    // or fail (307, 308): hb reports the redirect instead.
+    for status in [301, 302, 303, 307, 308] {
+        let server = PingServer::start();
+        server.reply(Reply::Redirect(status, server.url("/elsewhere")));
+        let mut cmd = hb();
+        cmd.args(["ping", &server.url("/p")]);
+        let out = run(cmd, LIMIT);
+        assert_eq!(out.code, Some(1), "{status}: {}", out.stderr);
+        let paths: Vec<String> = server
+            .requests()
+            .iter()
+            .map(|r| r.path().to_string())
+            .collect();
+        assert_eq!(paths, ["/p"], "{status}");
+        let lines = out.hb_lines();
+        assert_eq!(lines.len(), 1, "{}", out.stderr);
+        assert!(lines[0].contains(&format!("HTTP {status}")), "{}", lines[0]);
+        assert!(
+            lines[0].contains("a redirect hb does not follow; give hb the URL it redirects to"),
+            "{}",
+            lines[0]
+        );
+    }
+}
+
+#[test]
+fn ping_timeout_is_at_least_100ms() {
+    let server = PingServer::start();
+    let mut cmd = hb();
+    cmd.args(["ping", "--ping-timeout", "50ms", &server.url("/p")]);
+    let out = run(cmd, LIMIT);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("'--ping-timeout <DURATION>': 50ms is too short; it must be at least 100ms"),
+        "{}",
+        out.stderr
+    );
+    assert!(server.requests().is_empty());
+
+    let mut cmd = hb();
+    cmd.args(["ping", "--ping-timeout", "100ms", &server.url("/p")]);
+    assert_eq!(run(cmd, LIMIT).code, Some(0));
+    assert_eq!(server.requests().len(), 1);
 }

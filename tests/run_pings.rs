@@ -224,52 +224,34 @@ fn not_found_is_not_retried() {
 fn no_sleep_after_the_last_try() {
     let server = PingServer::start();
     server.reply(Reply::Status(500));
-    // One try only: any sleep (at least 250 ms) would show.
+    // Four tries with waits of 0.25–0.5 s, 0.5–1 s and 1–2 s between them; a wait
+    // after the fourth would be at least 2 s.
     let mut cmd = hb();
     cmd.args([
         "run",
         "--no-start",
         "--retries",
-        "0",
+        "3",
         &server.url("/p"),
         "--",
         "true",
     ]);
     let out = run(cmd, LIMIT);
-    assert_eq!(server.requests().len(), 1);
-    assert!(
-        out.elapsed < Duration::from_millis(240),
-        "{:?}",
-        out.elapsed
-    );
-    // Three tries sleep 0.25–0.5 s then 0.5–1 s; a third sleep would add at least 1 s.
-    let server = PingServer::start();
-    server.reply(Reply::Status(500));
-    let mut cmd = hb();
-    cmd.args([
-        "run",
-        "--no-start",
-        "--retries",
-        "2",
-        &server.url("/p"),
-        "--",
-        "true",
-    ]);
-    let out = run(cmd, LIMIT);
-    let requests = server.requests();
-    assert_eq!(requests.len(), 3);
-    let last_try_to_exit = out.elapsed - requests[2].at.duration_since(requests[0].at);
-    assert!(
-        last_try_to_exit < Duration::from_millis(700),
-        "{:?}",
-        out.elapsed
-    );
-    assert!(
-        out.elapsed < Duration::from_millis(1700),
-        "{:?}",
-        out.elapsed
-    );
+    let exited = Instant::now();
     assert_eq!(out.code, Some(0));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4, "{requests:?}");
+    let last_try_to_exit = exited.duration_since(requests[3].at);
+    assert!(
+        last_try_to_exit < Duration::from_secs(2),
+        "hb exited {last_try_to_exit:?} after its last try"
+    );
+    // And the waits between tries were taken.
+    let first_to_last = requests[3].at.duration_since(requests[0].at);
+    assert!(
+        first_to_last >= Duration::from_millis(1750),
+        "{first_to_last:?}"
+    );
 }
 
 #[test]
@@ -278,13 +260,15 @@ fn a_hanging_monitor_neither_delays_the_job_nor_holds_hb_past_the_budget() {
     server.reply(Reply::Hang);
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("started");
+    // One try could hang for 60 s and the budget is 3 s: a job that waited for the
+    // start ping would start 3 s late at best, and hb held by a try would take 60 s.
     let mut cmd = hb();
     cmd.args([
         "run",
         "--ping-budget",
-        "1s",
+        "3s",
         "--ping-timeout",
-        "10s",
+        "60s",
         &server.url("/p"),
         "--",
     ])
@@ -294,16 +278,22 @@ fn a_hanging_monitor_neither_delays_the_job_nor_holds_hb_past_the_budget() {
         .stderr(std::process::Stdio::piped());
     let begin = Instant::now();
     let child = cmd.spawn().unwrap();
-    assert!(wait_until(Duration::from_secs(5), || marker.exists()));
+    assert!(wait_until(LIMIT, || marker.exists()));
     let job_started = begin.elapsed();
     let out = crate::support::finish(child, begin, LIMIT);
     assert!(
-        job_started < Duration::from_millis(500),
+        job_started < Duration::from_millis(2500),
         "the job started after {job_started:?}"
     );
     assert_eq!(out.code, Some(7));
+    // The start ping in flight is waited for until the budget ends, and no longer.
     assert!(
-        out.elapsed < Duration::from_millis(1600),
+        out.elapsed >= Duration::from_millis(2900),
+        "hb took only {:?}",
+        out.elapsed
+    );
+    assert!(
+        out.elapsed < Duration::from_secs(8),
         "hb took {:?}",
         out.elapsed
     );
@@ -463,17 +453,76 @@ fn extra_headers_are_sent_and_malformed_ones_are_usage_errors() {
 
 #[test]
 fn usage_errors_exit_2_before_the_job() {
-    for args in [
-        vec!["run", "http://x"],
-        vec!["run", "--timeout", "soon", "http://x", "--", "true"],
-        vec!["run", "--bogus", "http://x", "--", "true"],
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let marker = marker.to_str().unwrap();
+    for (flags, says) in [
+        (vec![], "required"),
+        (vec!["--timeout", "soon"], "invalid duration"),
+        (vec!["--bogus"], "--bogus"),
+        (
+            vec!["--every", "999ms"],
+            "--every <DURATION>': 999ms is too short; it must be at least 1s",
+        ),
+        (vec!["--every", "0s"], "at least 1s"),
+        (
+            vec!["--timeout", "500ms"],
+            "--timeout <DURATION>': 500ms is too short; it must be at least 1s",
+        ),
+        (
+            vec!["--ping-timeout", "99ms"],
+            "--ping-timeout <DURATION>': 99ms is too short; it must be at least 100ms",
+        ),
+        (vec!["--kill-after", "1x"], "--kill-after"),
+        (vec!["--timeout", "3651d"], "longer than the limit of 3650d"),
+        (vec!["--every", "10000d"], "longer than the limit of 3650d"),
     ] {
         let mut cmd = hb();
-        cmd.args(&args);
+        cmd.arg("run").args(&flags).arg("http://127.0.0.1:9/p");
+        if says != "required" {
+            cmd.args(["--", "touch", marker]);
+        }
         let out = run(cmd, LIMIT);
-        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
-        assert!(out.stderr.contains("error"), "{}", out.stderr);
+        assert_eq!(out.code, Some(2), "{flags:?}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: "),
+            "{flags:?}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(says), "{flags:?}: {}", out.stderr);
+        assert!(
+            !std::path::Path::new(marker).exists(),
+            "{flags:?}: the job ran"
+        );
     }
+}
+
+#[test]
+fn the_least_durations_each_flag_takes_are_accepted() {
+    let server = PingServer::start();
+    let mut cmd = hb();
+    cmd.args([
+        "run",
+        "--timeout",
+        "1s",
+        "--kill-after",
+        "0s",
+        "--ping-timeout",
+        "100ms",
+        "--ping-budget",
+        "1s500ms",
+        &server.url("/p"),
+        "--",
+        "sh",
+        "-c",
+        "exit 5",
+    ]);
+    let out = run(cmd, LIMIT);
+    // The job ran (a usage error would be 2, before it), and pinged.
+    assert_eq!(out.code, Some(5), "{}", out.stderr);
+    assert!(!out.stderr.contains("error:"), "{}", out.stderr);
+    let requests = server.expect(2, LIMIT);
+    assert!(requests.iter().any(|r| r.path() == "/p/5"), "{requests:?}");
 }
 
 #[test]
@@ -524,6 +573,9 @@ fn the_end_ping_waits_for_a_start_ping_in_flight() {
 #[test]
 fn after_sigterm_at_most_five_seconds_of_the_budget_remain() {
     let server = PingServer::start();
+    // The start ping goes through; the end ping hangs, and so would use the whole
+    // 60 s budget without the 5 s rule.
+    server.reply_to("/start", Reply::Status(200));
     server.reply(Reply::Hang);
     let dir = tempfile::tempdir().unwrap();
     let ready = dir.path().join("ready");
@@ -544,13 +596,74 @@ fn after_sigterm_at_most_five_seconds_of_the_budget_remain() {
     let begin = Instant::now();
     let child = cmd.spawn().unwrap();
     crate::support::read_pids(&ready);
+    server.expect(1, LIMIT);
     let signalled = Instant::now();
     crate::support::send_signal(child.id(), libc::SIGTERM);
     let out = crate::support::finish(child, begin, LIMIT);
-    assert_eq!(out.code, Some(143));
     let after = signalled.elapsed();
+    assert_eq!(out.code, Some(143), "{}", out.stderr);
+    // The end ping was tried, and given the five seconds, then hb gave up on it.
+    let requests = server.requests();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path()).collect();
+    assert_eq!(paths, ["/p/start", "/p/143"], "{requests:?}");
     assert!(
-        after < Duration::from_millis(5600),
+        requests[1].body_text().contains("hb received SIGTERM"),
+        "{}",
+        requests[1].body_text()
+    );
+    assert!(
+        after >= Duration::from_millis(4500),
+        "hb gave up {after:?} after SIGTERM"
+    );
+    assert!(
+        after < Duration::from_secs(8),
         "hb took {after:?} after SIGTERM"
     );
+    let lines = out.hb_lines();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(lines[0].contains("end ping"), "{}", lines[0]);
+}
+
+#[test]
+fn after_sigterm_a_refusing_monitor_is_retried_for_five_seconds_at_most() {
+    let server = PingServer::start();
+    server.reply_to("/start", Reply::Status(200));
+    server.reply(Reply::Status(503));
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready");
+    let mut cmd = hb();
+    cmd.args([
+        "run",
+        "--ping-budget",
+        "60s",
+        "--retries",
+        "100",
+        &server.url("/p"),
+        "--",
+    ])
+    .args(["sh", "-c", "echo $$ > \"$0\"; exec sleep 60"])
+    .arg(&ready);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let begin = Instant::now();
+    let child = cmd.spawn().unwrap();
+    crate::support::read_pids(&ready);
+    server.expect(1, LIMIT);
+    let signalled = Instant::now();
+    crate::support::send_signal(child.id(), libc::SIGTERM);
+    let out = crate::support::finish(child, begin, LIMIT);
+    let after = signalled.elapsed();
+    assert_eq!(out.code, Some(143), "{}", out.stderr);
+    // Waits of 0.25–0.5 s, 0.5–1 s and 1–2 s fit in 5 s: at least 3 end tries.
+    let ends = server
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/p/143")
+        .count();
+    assert!(ends >= 3, "{ends} end tries");
+    assert!(
+        after < Duration::from_secs(8),
+        "hb took {after:?} after SIGTERM"
+    );
+    assert!(out.stderr.contains("HTTP 503"), "{}", out.stderr);
 }

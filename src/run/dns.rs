@@ -15,19 +15,20 @@ use ureq::unversioned::transport::NextTimeout;
 
 const KEEP: Duration = Duration::from_secs(60);
 
+/// `L` does the actual lookups (ureq's own resolver; the tests count them).
 #[derive(Default)]
-pub struct QuickResolver {
-    lookup: DefaultResolver,
+pub struct QuickResolver<L = DefaultResolver> {
+    lookup: L,
     last: Mutex<Option<(String, Instant, ResolvedSocketAddrs)>>,
 }
 
-impl fmt::Debug for QuickResolver {
+impl<L> fmt::Debug for QuickResolver<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("QuickResolver")
     }
 }
 
-impl Resolver for QuickResolver {
+impl<L: Resolver> Resolver for QuickResolver<L> {
     fn resolve(
         &self,
         uri: &Uri,
@@ -66,7 +67,7 @@ impl Resolver for QuickResolver {
 mod tests {
     use super::*;
 
-    fn resolve(resolver: &QuickResolver, url: &str) -> Vec<SocketAddr> {
+    fn resolve<L: Resolver>(resolver: &QuickResolver<L>, url: &str) -> Vec<SocketAddr> {
         let uri: Uri = url.parse().unwrap();
         resolver
             .resolve(&uri, &Config::default(), NextTimeout::default())
@@ -78,7 +79,7 @@ mod tests {
 
     #[test]
     fn addresses_need_no_lookup() {
-        let resolver = QuickResolver::default();
+        let resolver = <QuickResolver>::default();
         assert_eq!(
             resolve(&resolver, "http://127.0.0.1:8080/p"),
             ["127.0.0.1:8080".parse().unwrap()]
@@ -94,15 +95,62 @@ mod tests {
         assert!(resolver.last.lock().unwrap().is_none());
     }
 
+    /// ureq's resolver, counting the lookups it is asked for.
+    #[derive(Debug, Default)]
+    struct Counting {
+        inner: DefaultResolver,
+        lookups: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Resolver for Counting {
+        fn resolve(
+            &self,
+            uri: &Uri,
+            config: &Config,
+            timeout: NextTimeout,
+        ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+            self.lookups
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.inner.resolve(uri, config, timeout)
+        }
+    }
+
+    fn lookups(resolver: &QuickResolver<Counting>) -> usize {
+        resolver
+            .lookup
+            .lookups
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     #[test]
     fn names_are_looked_up_once() {
-        let resolver = QuickResolver::default();
+        let resolver = QuickResolver::<Counting>::default();
         let first = resolve(&resolver, "http://localhost:9/p");
         assert!(!first.is_empty());
-        assert_eq!(
-            resolver.last.lock().unwrap().as_ref().unwrap().0,
-            "localhost:9"
-        );
+        assert_eq!(lookups(&resolver), 1);
+        // The end ping of the run: same host and port, no new lookup.
         assert_eq!(resolve(&resolver, "http://localhost:9/q"), first);
+        assert_eq!(lookups(&resolver), 1);
+        // Another host or port is looked up.
+        resolve(&resolver, "http://localhost:10/p");
+        assert_eq!(lookups(&resolver), 2);
+        // An address needs no lookup at all.
+        resolve(&resolver, "http://127.0.0.1:9/p");
+        assert_eq!(lookups(&resolver), 2);
+    }
+
+    #[test]
+    fn a_kept_lookup_expires_after_a_minute() {
+        let resolver = QuickResolver::<Counting>::default();
+        resolve(&resolver, "http://localhost:9/p");
+        {
+            let mut last = resolver.last.lock().unwrap();
+            let kept = last.as_mut().unwrap();
+            kept.1 = Instant::now()
+                .checked_sub(KEEP + Duration::from_secs(1))
+                .expect("the clock has run for more than a minute");
+        }
+        resolve(&resolver, "http://localhost:9/p");
+        assert_eq!(lookups(&resolver), 2);
     }
 }

@@ -8,6 +8,7 @@
 mod dns;
 pub mod endpoint;
 mod ping;
+mod plan;
 pub mod retry;
 mod settings;
 mod signals;
@@ -160,6 +161,7 @@ impl Wrapper<'_> {
             timeout: self.args.timeout,
             kill_after: self.args.kill_after,
             body_limit: self.args.body_limit,
+            say: self.say,
         };
         let finished = supervise::run_job(&job, self.relay);
         let code = finished.end.code();

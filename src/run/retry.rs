@@ -26,10 +26,13 @@ pub enum Verdict {
     GiveUp,
 }
 
+/// Only a 2xx answer delivers a ping. A 3xx is a redirect, which hb does not follow
+/// (src/run/ping.rs): the monitor never saw the ping, and another try would be
+/// answered the same.
 pub fn verdict(outcome: &TryOutcome) -> Verdict {
     match outcome {
         TryOutcome::Answered { status, .. } => match status {
-            200..=399 => Verdict::Delivered,
+            200..=299 => Verdict::Delivered,
             408 | 429 | 500..=599 => Verdict::TryAgain,
             _ => Verdict::GiveUp,
         },
@@ -68,7 +71,7 @@ pub enum Delivery {
     Delivered {
         body_limit: Option<usize>,
     },
-    /// A final answer that is not a success (e.g. 404).
+    /// A final answer that is not a success (e.g. 404, or a redirect not followed).
     Refused {
         status: u16,
     },
@@ -291,8 +294,11 @@ mod tests {
 
     #[test]
     fn verdicts_follow_the_status() {
-        for code in [200, 201, 204, 302] {
+        for code in [200, 201, 204, 299] {
             assert_eq!(verdict(&status(code)), Verdict::Delivered, "{code}");
+        }
+        for code in [300, 301, 302, 303, 307, 308] {
+            assert_eq!(verdict(&status(code)), Verdict::GiveUp, "{code}");
         }
         for code in [408, 429, 500, 502, 503, 599] {
             assert_eq!(verdict(&status(code)), Verdict::TryAgain, "{code}");
@@ -345,6 +351,16 @@ mod tests {
         assert_eq!(r.delivery, Delivery::Refused { status: 404 });
         assert_eq!(r.tries.len(), 1);
         assert!(r.sleeps.is_empty());
+    }
+
+    #[test]
+    fn a_redirect_is_not_delivered_and_not_retried() {
+        for code in [301, 307, 308] {
+            let r = run(vec![status(code), status(200)], 5, BUDGET, TRY);
+            assert_eq!(r.delivery, Delivery::Refused { status: code });
+            assert_eq!(r.tries.len(), 1);
+            assert!(r.sleeps.is_empty());
+        }
     }
 
     #[test]

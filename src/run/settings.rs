@@ -32,6 +32,10 @@ impl Say {
     pub fn report(&self, what: &str, url: &str, delivery: &Delivery) -> bool {
         match delivery {
             Delivery::Delivered { .. } => return true,
+            Delivery::Refused { status } if (300..400).contains(status) => self.warn(&format!(
+                "{what} to {url} not delivered: the answer was {}, a redirect hb does not follow; give hb the URL it redirects to",
+                status_text(*status)
+            )),
             Delivery::Refused { status } => self.warn(&format!(
                 "{what} to {url} was refused with {}; check the check's ID, ping key and server",
                 status_text(*status)

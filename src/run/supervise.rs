@@ -2,7 +2,8 @@
 //! stdout and stderr passed through unmerged while their tail is kept; the terminal
 //! handed to the job; `--timeout` enforced on the whole group; as PID 1, orphans
 //! reaped. The run ends when the leader exits; output still coming is read for at
-//! most 100 ms more.
+//! most 100 ms more. When to signal and when the run is over is decided in
+//! `plan.rs`; this file does the system calls.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -13,23 +14,21 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::plan::{Action, Plan, Seen};
+use super::settings::Say;
 use super::signals::{self, SignalRelay};
 use super::tail::Tail;
 use super::terminal::Terminal;
 use crate::duration;
 use crate::exit::JobEnd;
 
-const DRAIN: Duration = Duration::from_millis(100);
-/// How often to look again while waiting for the rest of a killed group.
-const GROUP_TICK: Duration = Duration::from_millis(10);
-/// How long to wait for a SIGKILLed group to disappear.
-const AFTER_KILL: Duration = Duration::from_secs(1);
-
 pub struct Job<'a> {
     pub argv: &'a [OsString],
     pub timeout: Option<Duration>,
     pub kill_after: Duration,
     pub body_limit: usize,
+    /// Where a timeout's SIGTERM and SIGKILL are told (unless `--quiet`).
+    pub say: Say,
 }
 
 pub struct Finished {
@@ -82,54 +81,50 @@ pub fn run_job(job: &Job, relay: Option<&SignalRelay>) -> Finished {
         status: None,
     };
     let started = Instant::now();
-    let term_at = job.timeout.map(|t| started + t);
-    let mut timed_out = false;
-    let mut kill_at: Option<Instant> = None;
-    let mut killed_at: Option<Instant> = None;
-    let mut exited_at: Option<Instant> = None;
+    let mut plan = Plan::new(job.timeout, job.kill_after, relay.is_none());
     let mut notes = Vec::new();
 
     loop {
-        let now = Instant::now();
-        if term_at.is_some_and(|at| !timed_out && now >= at) {
-            timed_out = true;
-            signals::send_to_group(leader, libc::SIGTERM);
-            signals::send_to_group(leader, libc::SIGCONT);
-            kill_at = Some(now + job.kill_after);
-            notes.push(format!(
-                "timed out after {}: SIGTERM sent to the job's process group",
-                duration::format(job.timeout.unwrap_or_default())
-            ));
-        }
-        if kill_at.is_some_and(|at| now >= at) && killed_at.is_none() {
-            signals::send_to_group(leader, libc::SIGKILL);
-            killed_at = Some(now);
-            kill_at = None;
-            notes.push(format!(
-                "still running {} later: SIGKILL sent to the job's process group",
-                duration::format(job.kill_after)
-            ));
-        }
-        if watch.status.is_some() {
-            let exited = *exited_at.get_or_insert(now);
-            let drained = watch.outputs_closed() || now >= exited + DRAIN;
-            let group_done = !timed_out
-                || !group_alive(leader)
-                || killed_at.is_some_and(|at| now >= at + AFTER_KILL);
-            if drained && group_done {
-                break;
+        let at = started.elapsed();
+        let leader_exited = watch.status.is_some();
+        // Whether the group outlives its leader matters only once the leader is gone.
+        let seen = Seen {
+            at,
+            leader_exited,
+            outputs_closed: watch.outputs_closed(),
+            group_alive: !leader_exited || group_alive(leader),
+        };
+        match plan.next(seen) {
+            Action::Terminate => {
+                signals::send_to_group(leader, libc::SIGTERM);
+                signals::send_to_group(leader, libc::SIGCONT);
+                let timeout = duration::format(job.timeout.unwrap_or_default());
+                let kill_after = duration::format(job.kill_after);
+                job.say.warn(&format!(
+                    "{} timed out after {timeout}; sent SIGTERM to its process group (SIGKILL follows in {kill_after} if any of it is left)",
+                    job.argv[0].to_string_lossy()
+                ));
+                notes.push(format!(
+                    "timed out after {timeout}: SIGTERM sent to the job's process group"
+                ));
             }
+            Action::Kill => {
+                signals::send_to_group(leader, libc::SIGKILL);
+                let kill_after = duration::format(job.kill_after);
+                job.say.warn(&format!(
+                    "{} (or a process it started) still running {kill_after} after SIGTERM; sent SIGKILL to its process group",
+                    job.argv[0].to_string_lossy()
+                ));
+                notes.push(format!(
+                    "still running {kill_after} later: SIGKILL sent to the job's process group"
+                ));
+            }
+            Action::WaitUntil(wake) => {
+                watch.wait(relay, wake.map(|w| started + w), &mut tail);
+                watch.reap();
+            }
+            Action::Done => break,
         }
-        let drain_end = exited_at
-            .map(|at| at + DRAIN)
-            .filter(|end| *end > now && !watch.outputs_closed());
-        let tick = (relay.is_none() || exited_at.is_some() && timed_out).then(|| now + GROUP_TICK);
-        let wake = [term_at.filter(|_| !timed_out), kill_at, drain_end, tick]
-            .into_iter()
-            .flatten()
-            .min();
-        watch.wait(relay, wake, &mut tail);
-        watch.reap();
     }
 
     if let Some(relay) = relay {
@@ -139,7 +134,7 @@ pub fn run_job(job: &Job, relay: Option<&SignalRelay>) -> Finished {
         terminal.take_back();
     }
     let status = watch.status.unwrap_or(0);
-    let end = if timed_out {
+    let end = if plan.timed_out() {
         JobEnd::TimedOut
     } else if libc::WIFSIGNALED(status) {
         let signal = libc::WTERMSIG(status);

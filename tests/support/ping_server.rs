@@ -1,5 +1,5 @@
 //! A local HTTP server that records every request and answers as told: a status,
-//! a `Ping-Body-Limit` header, a delay, a hang, or a closed connection. It also
+//! a `Ping-Body-Limit` header, a redirect, a delay, a hang, or a closed connection. It also
 //! plays an HTTP proxy (CONNECT is accepted and the tunnel read as plain HTTP).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -80,6 +80,8 @@ pub enum Reply {
     Answer(u16, String),
     /// 200 with a `Ping-Body-Limit` header.
     BodyLimit(usize),
+    /// This (3xx) status with a `Location` header.
+    Redirect(u16, String),
     /// Wait, then answer with the status.
     Delay(Duration, u16),
     /// Never answer.
@@ -293,6 +295,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) {
                 (status, String::new())
             }
             Reply::BodyLimit(limit) => (200, format!("Ping-Body-Limit: {limit}\r\n")),
+            Reply::Redirect(status, location) => (status, format!("Location: {location}\r\n")),
             Reply::Delay(wait, status) => {
                 std::thread::sleep(wait);
                 (status, String::new())
