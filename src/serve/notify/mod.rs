@@ -5,6 +5,10 @@
 //! environment), unit-tested without I/O, and the one attempt that sends it.
 //! Retries, backoff and persistence belong to the caller (the outbox): [`deliver`]
 //! makes exactly one attempt, blocks for at most about its `timeout`, and never panics.
+//!
+//! Secrets in settings (tokens, keys, passwords, ...) are shown masked by
+//! [`ChannelKind::masked_json`] and kept across edits by [`ChannelKind::merge`]; see
+//! [`secrets`].
 
 pub mod command;
 pub mod discord;
@@ -15,6 +19,7 @@ pub mod msteams;
 pub mod ntfy;
 pub mod pagerduty;
 pub mod pushover;
+pub mod secrets;
 pub mod settings;
 pub mod slack;
 pub mod telegram;
@@ -26,6 +31,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+pub use secrets::MASK;
 use settings::Fields;
 
 /// One alert, as the outbox hands it over. Stable across retries.
@@ -282,6 +288,7 @@ mod tests {
             json!({"kind": "email", "smtp": "smtps://mail.example.com", "from": "hb@example.com", "to": "a@example.com"}),
             json!({"kind": "command", "argv": ["/bin/alert", "--now"], "timeout": "90s"}),
             json!({"kind": "command", "argv": ["true"]}),
+            json!({"kind": "webhook", "url": "https://u:p@h.example/x?k=1#f", "headers": {"X-Key": "k"}}),
         ]
     }
 
@@ -297,6 +304,12 @@ mod tests {
             assert_eq!(back["kind"], sample["kind"]);
             assert!(back.get("name").is_none());
             assert_eq!(ChannelKind::from_json(&back), Ok(channel.clone()), "{back}");
+            let masked = channel.masked_json();
+            assert_eq!(
+                ChannelKind::merge(Some(&channel), &masked, true),
+                Ok(channel.clone()),
+                "{masked}"
+            );
         }
     }
 
@@ -530,6 +543,11 @@ mod tests {
             "GET",
             "[",
             "smtp://u:p@h:1?ca=",
+            "https://u:p@a.example/p?q=1#f",
+            "http://[::1]:8/x?",
+            "https://@a.example?",
+            "smtp://u@h?tls=required",
+            MASK,
         ];
         let mut rng = fastrand::Rng::with_seed(7);
         let value = |rng: &mut fastrand::Rng, depth: u32| -> Value {
@@ -570,6 +588,15 @@ mod tests {
                     ChannelKind::from_json(&channel.to_json()).as_ref(),
                     Ok(&channel)
                 );
+                // What the API shows, written back, is the stored channel again.
+                let masked = channel.masked_json();
+                for patch in [false, true] {
+                    assert_eq!(
+                        ChannelKind::merge(Some(&channel), &masked, patch).as_ref(),
+                        Ok(&channel),
+                        "{masked}"
+                    );
+                }
                 match &channel {
                     ChannelKind::Email(c) => {
                         let _ = c.message(&bare);
