@@ -1,7 +1,6 @@
 //! Helpers for the alert-channel tests: a recording HTTP/1.1 receiver on loopback and
 //! a sample event.
 
-
 use hb::serve::notify::Event;
 use serde_json::json;
 
