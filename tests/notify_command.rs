@@ -4,8 +4,13 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::notify_support::{EVENT_ID, NAME, UUID, event};
-use hb::serve::notify::{ChannelKind, deliver};
+use hb::serve::notify::{ChannelKind, Delivery, Event, Policy, deliver_with};
 use serde_json::json;
+
+/// Command channels make no connection: the policy does not matter.
+fn deliver(c: &ChannelKind, e: &Event, timeout: Duration) -> Delivery {
+    deliver_with(c, e, timeout, Policy::GLOBAL_ONLY)
+}
 
 fn channel(settings: serde_json::Value) -> ChannelKind {
     ChannelKind::from_json(&settings).unwrap_or_else(|e| panic!("{settings}: {e}"))

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::notify_support::{EVENT_ID, NAME, event};
-use hb::serve::notify::{ChannelKind, Delivery, deliver};
+use hb::serve::notify::{ChannelKind, Delivery, Event, Policy, deliver_with};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -103,6 +103,11 @@ impl Drop for Sink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The sink is on loopback: these deliveries allow private targets.
+fn deliver(c: &ChannelKind, e: &Event, timeout: Duration) -> Delivery {
+    deliver_with(c, e, timeout, Policy::ALLOW_PRIVATE)
 }
 
 fn send(settings: Value, kind: &str) -> Delivery {
@@ -203,6 +208,16 @@ fn starttls_with_a_private_ca_and_a_login() {
     );
     assert!(!d.ok && d.permanent, "{d:?}");
     assert_eq!(d.status_code, Some(535));
+    assert_eq!(
+        d.error.as_deref(),
+        Some(
+            format!(
+                "the SMTP server 127.0.0.1:{} refused the login (535 authentication failed); check the user and password in the smtp setting",
+                sink.port
+            )
+            .as_str()
+        )
+    );
 
     // Without the CA the server's certificate is not trusted.
     let smtp = format!("smtp://127.0.0.1:{}?tls=required", sink.port);
@@ -243,7 +258,17 @@ fn refusals_and_unreachable_servers() {
     );
     assert!(!d.ok && d.permanent, "{d:?}");
     assert_eq!(d.status_code, Some(550));
-    assert!(d.error.unwrap().contains("no such user here"));
+    // The reply code and its standard meaning, never the server's own words.
+    assert_eq!(
+        d.error.as_deref(),
+        Some(
+            format!(
+                "the SMTP server 127.0.0.1:{} refused the message (550 mailbox unavailable)",
+                sink.port
+            )
+            .as_str()
+        )
+    );
     drop(sink);
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -288,4 +313,62 @@ fn a_server_that_never_greets_is_bounded_by_the_timeout() {
         d.error.as_deref(),
         Some(format!("the SMTP server 127.0.0.1:{port} did not answer within 1s").as_str())
     );
+}
+
+#[test]
+fn a_private_smtp_server_is_refused_unless_allowed() {
+    let sink = Sink::start(&[]);
+    for host in ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"] {
+        let settings = json!({
+            "kind": "email",
+            "smtp": format!("smtp://u:p@{host}:{}", sink.port),
+            "from": "hb@example.com",
+            "to": ["ops@example.com"],
+        });
+        let c = ChannelKind::from_json(&settings).unwrap();
+        let d = deliver_with(&c, &event("down"), TIMEOUT, Policy::GLOBAL_ONLY);
+        assert!(
+            !d.ok && d.permanent && d.status_code.is_none(),
+            "{host}: {d:?}"
+        );
+        let error = d.error.unwrap();
+        assert!(error.starts_with("refused to connect to "), "{error}");
+        assert!(
+            error.ends_with("a loopback address); set allow_private_targets = true to allow it"),
+            "{error}"
+        );
+    }
+    let c = ChannelKind::from_json(&json!({
+        "kind": "email",
+        "smtp": format!("smtp://127.0.0.1:{}", sink.port),
+        "from": "hb@example.com",
+        "to": ["ops@example.com"],
+    }))
+    .unwrap();
+    assert_eq!(
+        deliver_with(&c, &event("down"), TIMEOUT, Policy::GLOBAL_ONLY)
+            .error
+            .as_deref(),
+        Some(
+            "refused to connect to 127.0.0.1 (a loopback address); set allow_private_targets = true to allow it"
+        )
+    );
+    // Nothing reached the server; allowed, the message goes through.
+    assert!(deliver(&c, &event("down"), TIMEOUT).ok);
+    assert_eq!(sink.messages(1).len(), 1);
+}
+
+#[test]
+fn a_name_is_connected_to_by_its_checked_addresses_with_tls_for_the_name() {
+    // `localhost` is resolved by hb, checked, and each address tried (the sink listens on
+    // 127.0.0.1 only, so a ::1 first is refused and the next one used); TLS checks the
+    // certificate against the name written in smtp (the test certificate names it).
+    let sink = Sink::start(&["--implicit-tls"]);
+    let smtp = format!("smtps://localhost:{}?ca={}", sink.port, ca());
+    let d = send(
+        json!({"kind": "email", "smtp": smtp, "from": "hb@example.com", "to": ["ops@example.com"]}),
+        "down",
+    );
+    assert!(d.ok, "{d:?}");
+    assert_eq!(sink.messages(1)[0]["tls"], true);
 }

@@ -4,13 +4,18 @@
 use std::time::{Duration, Instant};
 
 use crate::notify_support::{EVENT_ID, NAME, Receiver, UUID, event};
-use hb::serve::notify::{ChannelKind, Delivery, deliver};
+use hb::serve::notify::{ChannelKind, Delivery, Policy, deliver_with};
 use serde_json::{Value, json};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 fn channel(settings: Value) -> ChannelKind {
     ChannelKind::from_json(&settings).unwrap_or_else(|e| panic!("{settings}: {e}"))
+}
+
+/// The receivers are on loopback: these deliveries allow private targets.
+fn deliver(c: &ChannelKind, e: &hb::serve::notify::Event, timeout: Duration) -> Delivery {
+    deliver_with(c, e, timeout, Policy::ALLOW_PRIVATE)
 }
 
 fn send(settings: Value, kind: &str) -> Delivery {
@@ -323,9 +328,16 @@ fn telegram_request_escapes_html_and_hides_the_token() {
         "down",
     );
     assert!(!d.ok && d.permanent, "{d:?}");
+    assert_eq!(d.status_code, Some(400));
     let error = d.error.unwrap();
-    assert!(error.contains("chat not found"), "{error}");
-    assert!(!error.contains("ABC-def"), "the token leaked: {error}");
+    // The receiver's words are not echoed, and the token is not shown.
+    assert_eq!(
+        error,
+        format!(
+            "the receiver at {}/bot…/sendMessage answered 400 Bad Request",
+            rx.url
+        )
+    );
     assert_eq!(rx.only().json()["chat_id"], "@nochat");
 }
 
@@ -450,9 +462,10 @@ fn failures_are_classified() {
     );
     assert!(!d.ok && d.permanent, "{d:?}");
     assert_eq!(d.status_code, Some(404));
+    // The status and its standard reason, never the receiver's body.
     assert_eq!(
         d.error.as_deref(),
-        Some(format!("HTTP 404 from {}/gone?…: no such hook at all", rx.url).as_str())
+        Some(format!("the receiver at {}/gone?… answered 404 Not Found", rx.url).as_str())
     );
 
     for status in [503, 500, 429, 408] {
@@ -465,6 +478,11 @@ fn failures_are_classified() {
         assert_eq!(d.status_code, Some(status));
         let error = d.error.unwrap();
         assert!(!error.contains("secret"), "{error}");
+        assert!(!error.contains("busy"), "{error}");
+        assert!(
+            error.starts_with(&format!("the receiver at {}/… answered {status} ", rx.url)),
+            "{error}"
+        );
     }
 
     let rx = Receiver::start(401, "unauthorized");
@@ -504,4 +522,87 @@ fn a_receiver_that_never_answers_is_bounded_by_the_timeout() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(!d.ok && !d.permanent && d.status_code.is_none(), "{d:?}");
     assert!(d.error.unwrap().contains("within 1s"));
+}
+
+#[test]
+fn private_targets_are_refused_unless_allowed() {
+    let rx = Receiver::start(200, "{}");
+    let settings = [
+        json!({"kind": "webhook", "url": format!("{}/hook/$SLUG?k=1", rx.url)}),
+        json!({"kind": "webhook", "url": format!("http://localhost:{}/hook", rx.port)}),
+        json!({"kind": "webhook", "url": format!("http://[::ffff:127.0.0.1]:{}/hook", rx.port)}),
+        json!({"kind": "slack", "url": format!("{}/services/T/B/X", rx.url)}),
+        json!({"kind": "discord", "url": format!("{}/api/webhooks/1/a", rx.url)}),
+        json!({"kind": "msteams", "url": format!("{}/workflows/1", rx.url)}),
+        json!({"kind": "ntfy", "server": rx.url, "topic": "t"}),
+        json!({"kind": "telegram", "bot_token": "1:A", "chat_id": 1, "api_url": rx.url}),
+        json!({"kind": "gotify", "server": rx.url, "token": "T"}),
+        json!({"kind": "pushover", "user_key": "u", "app_token": "a", "api_url": rx.url}),
+        json!({"kind": "pagerduty", "routing_key": "r", "api_url": rx.url}),
+    ];
+    for s in &settings {
+        let c = channel(s.clone());
+        let d = deliver_with(&c, &event("down"), TIMEOUT, Policy::GLOBAL_ONLY);
+        assert!(
+            !d.ok && d.permanent && d.status_code.is_none(),
+            "{s}: {d:?}"
+        );
+        let error = d.error.unwrap();
+        assert!(error.starts_with("refused to connect to "), "{s}: {error}");
+        assert!(
+            error.ends_with("a loopback address); set allow_private_targets = true to allow it"),
+            "{s}: {error}"
+        );
+    }
+    assert_eq!(
+        deliver_with(
+            &channel(settings[0].clone()),
+            &event("down"),
+            TIMEOUT,
+            Policy::GLOBAL_ONLY
+        )
+        .error
+        .as_deref(),
+        Some(
+            "refused to connect to 127.0.0.1 (a loopback address); set allow_private_targets = true to allow it"
+        )
+    );
+    assert!(
+        rx.requests().is_empty(),
+        "a refused delivery reached the receiver"
+    );
+    // The same channels with private targets allowed are delivered.
+    for s in &settings {
+        let d = deliver_with(
+            &channel(s.clone()),
+            &event("down"),
+            TIMEOUT,
+            Policy::ALLOW_PRIVATE,
+        );
+        assert_ok(&d);
+    }
+    assert_eq!(rx.requests().len(), settings.len());
+}
+
+#[test]
+fn a_name_is_refused_by_what_it_resolves_to() {
+    let rx = Receiver::start(200, "{}");
+    let c = channel(json!({"kind": "webhook", "url": format!("http://localhost:{}/x", rx.port)}));
+    let d = deliver_with(&c, &event("down"), TIMEOUT, Policy::GLOBAL_ONLY);
+    let error = d.error.unwrap();
+    assert!(
+        error.starts_with("refused to connect to localhost (") && error.contains("loopback"),
+        "{error}"
+    );
+    // A refusal does not stick: the next delivery with private targets allowed goes out,
+    // and the one after, refused again, does not reuse its connection.
+    assert_ok(&deliver_with(
+        &c,
+        &event("down"),
+        TIMEOUT,
+        Policy::ALLOW_PRIVATE,
+    ));
+    let d = deliver_with(&c, &event("down"), TIMEOUT, Policy::GLOBAL_ONLY);
+    assert!(!d.ok && d.permanent, "{d:?}");
+    assert_eq!(rx.requests().len(), 1);
 }

@@ -11,13 +11,15 @@ use std::str::FromStr;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use lettre::Message;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{Message, SmtpTransport, Transport};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use serde_json::{Map, Value};
 
+use super::address::{self, Policy, ResolveError};
 use super::settings::Fields;
 use super::{Delivery, Event, text};
 
@@ -342,71 +344,65 @@ impl Email {
             .map_err(|e| format!("the message could not be built: {e}"))
     }
 
-    fn transport(&self, timeout: Duration) -> Result<SmtpTransport, String> {
+    /// The TLS parameters for the server's host name (certificate checked against the
+    /// name, which is also the SNI), or `None` without TLS.
+    fn tls_parameters(&self) -> Result<Option<TlsParameters>, String> {
         let s = &self.server;
-        let tls = if s.security == Security::None {
-            Tls::None
-        } else {
-            let mut params = TlsParameters::builder(s.host.clone());
-            if let Some(path) = &s.ca {
-                let pem = std::fs::read(path).map_err(|e| {
-                    format!("the CA file {path:?} named in the smtp setting cannot be read ({e}); fix ca= or the file")
-                })?;
-                let cert = Certificate::from_pem(&pem).map_err(|e| {
-                    format!("the CA file {path:?} named in the smtp setting is not a PEM certificate ({e})")
-                })?;
-                params = params.add_root_certificate(cert);
-            }
-            let params = params
-                .build_rustls()
-                .map_err(|e| format!("TLS for {} could not be set up: {e}", s.host))?;
-            match s.security {
-                Security::Opportunistic => Tls::Opportunistic(params),
-                Security::StartTls => Tls::Required(params),
-                _ => Tls::Wrapper(params),
-            }
-        };
-        let mut builder = SmtpTransport::builder_dangerous(s.host.clone())
-            .port(s.port)
-            .tls(tls)
-            .timeout(Some(timeout));
-        if let Some(user) = &s.user {
-            builder = builder.credentials(Credentials::new(
-                user.clone(),
-                s.password.clone().unwrap_or_default(),
-            ));
+        if s.security == Security::None {
+            return Ok(None);
         }
-        Ok(builder.build())
+        let mut params = TlsParameters::builder(s.host.clone());
+        if let Some(path) = &s.ca {
+            let pem = std::fs::read(path).map_err(|e| {
+                format!("the CA file {path:?} named in the smtp setting cannot be read ({e}); fix ca= or the file")
+            })?;
+            let cert = Certificate::from_pem(&pem).map_err(|e| {
+                format!(
+                    "the CA file {path:?} named in the smtp setting is not a PEM certificate ({e})"
+                )
+            })?;
+            params = params.add_root_certificate(cert);
+        }
+        params
+            .build_rustls()
+            .map(Some)
+            .map_err(|e| format!("TLS for {} could not be set up: {e}", s.host))
     }
 
-    /// Sends the message once; bounded by about `timeout`.
-    pub fn send(&self, event: &Event, timeout: Duration) -> Delivery {
+    /// Sends the message once, connecting only to addresses `policy` allows; bounded by
+    /// about `timeout`.
+    ///
+    /// The server's name is resolved here and the connection made to the addresses that
+    /// passed the check (no second lookup), while TLS still checks the certificate
+    /// against the name. Errors carry the SMTP reply code and its standard meaning,
+    /// never the server's own words.
+    pub fn send(&self, event: &Event, timeout: Duration, policy: Policy) -> Delivery {
         let message = match self.message(event) {
             Ok(m) => m,
             Err(e) => return Delivery::permanent(None, e),
         };
-        let transport = match self.transport(timeout) {
+        let tls = match self.tls_parameters() {
             Ok(t) => t,
             Err(e) => return Delivery::permanent(None, e),
         };
-        let server = format!("{}:{}", self.server.host, self.server.port);
+        let server = self.server.clone();
+        let shown = server.shown();
         let (tx, rx) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("hb-smtp".into())
             .spawn(move || {
-                let _ = tx.send(transport.send(&message));
+                let _ = tx.send(smtp_send(&server, tls, &message, timeout, policy));
             });
         if let Err(e) = spawned {
             return Delivery::retryable(None, format!("could not start sending: {e}"));
         }
         // Each SMTP step is bounded by `timeout`; the whole attempt by a bit more.
         match rx.recv_timeout(timeout + Duration::from_secs(1)) {
-            Ok(Ok(response)) => Delivery::success(Some(u16::from(response.code()))),
-            Ok(Err(e)) => smtp_error(&e, &server, timeout),
+            Ok(delivery) => delivery,
             Err(_) => Delivery::retryable(
                 None,
                 format!(
-                    "the SMTP server {server} did not finish within {}",
+                    "the SMTP server {shown} did not finish within {}",
                     crate::duration::format(timeout)
                 ),
             ),
@@ -414,7 +410,157 @@ impl Email {
     }
 }
 
-fn smtp_error(e: &lettre::transport::smtp::Error, server: &str, timeout: Duration) -> Delivery {
+impl SmtpServer {
+    /// `host:port` (`[::1]:25`), as errors show the server.
+    pub fn shown(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// The SMTP step an error happened in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Connect,
+    Login,
+    Send,
+}
+
+/// One attempt, on the calling thread: resolve, check, connect, STARTTLS, log in, send.
+fn smtp_send(
+    server: &SmtpServer,
+    tls: Option<TlsParameters>,
+    message: &Message,
+    timeout: Duration,
+    policy: Policy,
+) -> Delivery {
+    let shown = server.shown();
+    let addresses = match address::resolve(&server.host, server.port, timeout, policy) {
+        Ok(a) => a,
+        Err(ResolveError::Refused(refused)) => {
+            return Delivery::permanent(None, refused.to_string());
+        }
+        Err(ResolveError::NotFound) => {
+            return Delivery::retryable(
+                None,
+                format!("the host of the SMTP server {shown} was not found"),
+            );
+        }
+        Err(ResolveError::TimedOut) => {
+            return Delivery::retryable(
+                None,
+                format!(
+                    "looking up the SMTP server {shown} took longer than {}",
+                    crate::duration::format(timeout)
+                ),
+            );
+        }
+    };
+    let hello = ClientId::default();
+    let wrapper = tls
+        .as_ref()
+        .filter(|_| server.security == Security::Implicit);
+    let mut conn =
+        match SmtpConnection::connect(&addresses[..], Some(timeout), &hello, wrapper, None) {
+            Ok(c) => c,
+            Err(e) => return smtp_error(&e, Step::Connect, &shown, timeout),
+        };
+    let upgraded = match (&tls, server.security) {
+        (Some(t), Security::StartTls) => conn.starttls(t, &hello),
+        (Some(t), Security::Opportunistic) if conn.can_starttls() => conn.starttls(t, &hello),
+        _ => Ok(()),
+    };
+    if let Err(e) = upgraded {
+        return smtp_error(&e, Step::Connect, &shown, timeout);
+    }
+    if let Some(user) = &server.user {
+        let credentials =
+            Credentials::new(user.clone(), server.password.clone().unwrap_or_default());
+        if let Err(e) = conn.auth(DEFAULT_MECHANISMS, &credentials) {
+            return smtp_error(&e, Step::Login, &shown, timeout);
+        }
+    }
+    let result = conn.send(message.envelope(), &message.formatted());
+    conn.abort();
+    match result {
+        Ok(response) => Delivery::success(Some(u16::from(response.code()))),
+        Err(e) => smtp_error(&e, Step::Send, &shown, timeout),
+    }
+}
+
+/// The standard meaning of an SMTP reply code (RFC 5321, 3207, 4954), for errors.
+pub fn reply_meaning(code: u16) -> Option<&'static str> {
+    Some(match code {
+        421 => "service not available",
+        450 => "mailbox unavailable",
+        451 => "local error in processing",
+        452 => "insufficient storage",
+        454 => "temporary authentication or TLS failure",
+        500 => "command not recognized",
+        501 => "syntax error in parameters",
+        502 => "command not implemented",
+        503 => "bad sequence of commands",
+        504 => "parameter not implemented",
+        521 | 556 => "the domain does not accept mail",
+        523 => "the message is too big",
+        530 => "authentication required",
+        534 => "authentication mechanism too weak",
+        535 => "authentication failed",
+        538 => "encryption required",
+        550 => "mailbox unavailable",
+        551 => "user not local",
+        552 => "storage exceeded",
+        553 => "mailbox name not allowed",
+        554 => "transaction failed",
+        555 => "parameters not recognized",
+        _ => return None,
+    })
+}
+
+/// The delivery for a failed step. A reply code and its meaning are shown, never the
+/// server's text (it is stored and shown through the API); local causes (connection,
+/// TLS, lettre's own checks) are described.
+fn smtp_error(
+    e: &lettre::transport::smtp::Error,
+    step: Step,
+    server: &str,
+    timeout: Duration,
+) -> Delivery {
+    let code = e.status().map(u16::from);
+    if let Some(code) = code {
+        let meaning = reply_meaning(code)
+            .map(|m| format!(" {m}"))
+            .unwrap_or_default();
+        let (what, hint) = match step {
+            Step::Connect => ("the connection", ""),
+            Step::Login => (
+                "the login",
+                "; check the user and password in the smtp setting",
+            ),
+            Step::Send => ("the message", ""),
+        };
+        return if e.is_permanent() {
+            Delivery::permanent(
+                Some(code),
+                format!("the SMTP server {server} refused {what} ({code}{meaning}){hint}"),
+            )
+        } else {
+            Delivery::retryable(
+                Some(code),
+                format!("the SMTP server {server} deferred {what} ({code}{meaning}){hint}"),
+            )
+        };
+    }
+    if e.is_response() {
+        return Delivery::retryable(
+            None,
+            format!("the SMTP server {server} answered something that is not SMTP"),
+        );
+    }
+    // Local causes: lettre's own words and the OS's.
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(e);
     let mut timed_out = false;
@@ -432,23 +578,12 @@ fn smtp_error(e: &lettre::transport::smtp::Error, server: &str, timeout: Duratio
         }
         source = cause.source();
     }
-    let code = e.status().map(u16::from);
     let detail = detail.split_whitespace().collect::<Vec<_>>().join(" ");
-    if e.is_permanent() {
-        Delivery::permanent(
-            code,
-            format!("the SMTP server {server} refused the message: {detail}"),
-        )
-    } else if e.is_transient() {
-        Delivery::retryable(
-            code,
-            format!("the SMTP server {server} deferred the message: {detail}"),
-        )
-    } else if e.is_client() {
-        Delivery::permanent(code, format!("sending through {server} failed: {detail}"))
+    if e.is_client() {
+        Delivery::permanent(None, format!("sending through {server} failed: {detail}"))
     } else if timed_out || e.is_timeout() {
         Delivery::retryable(
-            code,
+            None,
             format!(
                 "the SMTP server {server} did not answer within {}",
                 crate::duration::format(timeout)
@@ -456,12 +591,12 @@ fn smtp_error(e: &lettre::transport::smtp::Error, server: &str, timeout: Duratio
         )
     } else if detail.contains("certificate") {
         Delivery::retryable(
-            code,
+            None,
             format!(
                 "could not send through {server}: {detail}; for a server with a private CA add &ca=/path/to/ca.pem to the smtp URL"
             ),
         )
     } else {
-        Delivery::retryable(code, format!("could not send through {server}: {detail}"))
+        Delivery::retryable(None, format!("could not send through {server}: {detail}"))
     }
 }

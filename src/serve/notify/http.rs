@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::Delivery;
+use super::address::{GlobalResolver, Policy, refused_in};
 
 /// What a kind wants sent: built without I/O, so tests can look at it.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,16 +78,31 @@ pub fn user_agent() -> String {
     format!("hb/{}", env!("CARGO_PKG_VERSION"))
 }
 
-fn agent() -> &'static ureq::Agent {
-    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    AGENT.get_or_init(|| {
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(user_agent())
-            .build()
-            .new_agent()
-    })
+fn config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(user_agent())
+}
+
+/// The agent for `policy`. With private addresses allowed it is ureq's usual agent
+/// (`HTTPS_PROXY` and friends honoured). Otherwise every name goes through
+/// [`GlobalResolver`], so the address connected to is one that was checked, and no
+/// proxy is used (a proxy would connect to the target itself, unchecked).
+fn agent(policy: Policy) -> &'static ureq::Agent {
+    static OPEN: OnceLock<ureq::Agent> = OnceLock::new();
+    static CHECKED: OnceLock<ureq::Agent> = OnceLock::new();
+    if policy.allow_private {
+        OPEN.get_or_init(|| config().build().new_agent())
+    } else {
+        CHECKED.get_or_init(|| {
+            ureq::Agent::with_parts(
+                config().proxy(None).build(),
+                ureq::unversioned::transport::DefaultConnector::new(),
+                GlobalResolver::new(policy),
+            )
+        })
+    }
 }
 
 /// Whether an answer's status code is worth another try: 408, 429 and 5xx are.
@@ -94,9 +110,11 @@ pub fn status_is_retryable(code: u16) -> bool {
     code == 408 || code == 429 || !(200..500).contains(&code)
 }
 
-/// Sends `request` once, bounded by `timeout`, and says how it went.
-pub fn send(request: &HttpRequest, timeout: Duration) -> Delivery {
-    let agent = agent();
+/// Sends `request` once, bounded by `timeout`, connecting only where `policy` allows,
+/// and says how it went. The error never quotes the receiver's answer: a status code
+/// and its standard reason only.
+pub fn send(request: &HttpRequest, timeout: Duration, policy: Policy) -> Delivery {
+    let agent = agent(policy);
     let url = request.url.as_str();
     macro_rules! prepared {
         ($builder:expr) => {{
@@ -128,17 +146,17 @@ pub fn send(request: &HttpRequest, timeout: Duration) -> Delivery {
                 );
                 return Delivery::success(Some(code));
             }
-            let mut start = Vec::new();
-            let _ = response
-                .body_mut()
-                .as_reader()
-                .take(200)
-                .read_to_end(&mut start);
-            let snippet: String = String::from_utf8_lossy(&start)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let mut error = format!("HTTP {code} from {}", request.shown_url);
+            // The answer's body is not read into the error: it is stored and shown
+            // through the API, and must not make hb a way to read what a URL answers.
+            let reason = ureq::http::StatusCode::from_u16(code)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default();
+            let mut error = format!(
+                "the receiver at {} answered {code}{reason}",
+                request.shown_url
+            );
             if let Some(location) = response
                 .headers()
                 .get("location")
@@ -149,10 +167,6 @@ pub fn send(request: &HttpRequest, timeout: Duration) -> Delivery {
                     " (a redirect to {}, which is not followed; use that URL)",
                     shown(&location, true)
                 ));
-            }
-            if !snippet.is_empty() {
-                error.push_str(": ");
-                error.push_str(&snippet);
             }
             if status_is_retryable(code) {
                 Delivery::retryable(Some(code), error)
@@ -166,6 +180,9 @@ pub fn send(request: &HttpRequest, timeout: Duration) -> Delivery {
 
 fn transport_error(e: &ureq::Error, request: &HttpRequest, timeout: Duration) -> Delivery {
     let to = &request.shown_url;
+    if let Some(refused) = refused_in(e) {
+        return Delivery::permanent(None, refused.to_string());
+    }
     match e {
         ureq::Error::Timeout(_) => Delivery::retryable(
             None,
@@ -188,6 +205,12 @@ fn transport_error(e: &ureq::Error, request: &HttpRequest, timeout: Duration) ->
                     "the request to {to} could not be built ({e}); check the channel's URL and headers"
                 ),
             )
+        }
+        ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => {
+            Delivery::retryable(None, format!("the receiver at {to} did not answer in HTTP"))
+        }
+        ureq::Error::ConnectProxyFailed(_) => {
+            Delivery::retryable(None, format!("the proxy refused a tunnel to {to}"))
         }
         other => Delivery::retryable(None, format!("sending to {to} failed: {other}")),
     }

@@ -3,9 +3,15 @@
 //! Each kind lives in its own file and has two halves: a pure part that turns an
 //! [`Event`] into what goes on the wire (an [`http::HttpRequest`], an email, an
 //! environment), unit-tested without I/O, and the one attempt that sends it.
-//! Retries, backoff and persistence belong to the caller (the outbox): [`deliver`]
-//! makes exactly one attempt, blocks for at most about its `timeout`, and never panics.
+//! Retries, backoff and persistence belong to the caller (the outbox): [`deliver_with`]
+//! makes exactly one attempt, blocks for at most about its `timeout`, connects only
+//! where its [`Policy`] allows (see [`address`]), and never panics.
+//!
+//! Secrets in settings (tokens, keys, passwords, ...) are shown masked by
+//! [`ChannelKind::masked_json`] and kept across edits by [`ChannelKind::merge`]; see
+//! [`secrets`].
 
+pub mod address;
 pub mod command;
 pub mod discord;
 pub mod email;
@@ -15,6 +21,7 @@ pub mod msteams;
 pub mod ntfy;
 pub mod pagerduty;
 pub mod pushover;
+pub mod secrets;
 pub mod settings;
 pub mod slack;
 pub mod telegram;
@@ -26,6 +33,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+pub use address::{Policy, is_global};
+pub use secrets::MASK;
 use settings::Fields;
 
 /// One alert, as the outbox hands it over. Stable across retries.
@@ -227,10 +236,18 @@ impl Delivery {
 }
 
 /// Delivers `event` once to `channel`, blocking; never panics; bounded by `timeout`
-/// (`command` uses its own `timeout` setting when it has one).
-pub fn deliver(channel: &ChannelKind, event: &Event, timeout: Duration) -> Delivery {
+/// (`command` uses its own `timeout` setting when it has one); connects only to
+/// addresses `policy` allows (a refused address is a permanent failure whose error says
+/// `refused to connect to 10.0.0.5 (a private address); set allow_private_targets = true
+/// to allow it`). `command` channels make no connection and ignore `policy`.
+pub fn deliver_with(
+    channel: &ChannelKind,
+    event: &Event,
+    timeout: Duration,
+    policy: Policy,
+) -> Delivery {
     let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        deliver_inner(channel, event, timeout)
+        deliver_inner(channel, event, timeout, policy)
     }));
     attempt.unwrap_or_else(|_| {
         Delivery::retryable(
@@ -243,7 +260,19 @@ pub fn deliver(channel: &ChannelKind, event: &Event, timeout: Duration) -> Deliv
     })
 }
 
-fn deliver_inner(channel: &ChannelKind, event: &Event, timeout: Duration) -> Delivery {
+/// Transitional: [`deliver_with`] with [`Policy::ALLOW_PRIVATE`], what `deliver` did
+/// before the policy existed. Callers should pass their policy to [`deliver_with`]; this
+/// goes once they do.
+pub fn deliver(channel: &ChannelKind, event: &Event, timeout: Duration) -> Delivery {
+    deliver_with(channel, event, timeout, Policy::ALLOW_PRIVATE)
+}
+
+fn deliver_inner(
+    channel: &ChannelKind,
+    event: &Event,
+    timeout: Duration,
+    policy: Policy,
+) -> Delivery {
     let request = match channel {
         ChannelKind::Webhook(c) => c.request(event),
         ChannelKind::Slack(c) => c.request(event),
@@ -254,10 +283,10 @@ fn deliver_inner(channel: &ChannelKind, event: &Event, timeout: Duration) -> Del
         ChannelKind::Gotify(c) => c.request(event),
         ChannelKind::Pushover(c) => c.request(event),
         ChannelKind::Pagerduty(c) => c.request(event),
-        ChannelKind::Email(c) => return c.send(event, timeout),
+        ChannelKind::Email(c) => return c.send(event, timeout, policy),
         ChannelKind::Command(c) => return c.run(event, timeout),
     };
-    http::send(&request, timeout)
+    http::send(&request, timeout, policy)
 }
 
 #[cfg(test)]
@@ -282,6 +311,7 @@ mod tests {
             json!({"kind": "email", "smtp": "smtps://mail.example.com", "from": "hb@example.com", "to": "a@example.com"}),
             json!({"kind": "command", "argv": ["/bin/alert", "--now"], "timeout": "90s"}),
             json!({"kind": "command", "argv": ["true"]}),
+            json!({"kind": "webhook", "url": "https://u:p@h.example/x?k=1#f", "headers": {"X-Key": "k"}}),
         ]
     }
 
@@ -297,6 +327,12 @@ mod tests {
             assert_eq!(back["kind"], sample["kind"]);
             assert!(back.get("name").is_none());
             assert_eq!(ChannelKind::from_json(&back), Ok(channel.clone()), "{back}");
+            let masked = channel.masked_json();
+            assert_eq!(
+                ChannelKind::merge(Some(&channel), &masked, true),
+                Ok(channel.clone()),
+                "{masked}"
+            );
         }
     }
 
@@ -530,6 +566,11 @@ mod tests {
             "GET",
             "[",
             "smtp://u:p@h:1?ca=",
+            "https://u:p@a.example/p?q=1#f",
+            "http://[::1]:8/x?",
+            "https://@a.example?",
+            "smtp://u@h?tls=required",
+            MASK,
         ];
         let mut rng = fastrand::Rng::with_seed(7);
         let value = |rng: &mut fastrand::Rng, depth: u32| -> Value {
@@ -570,6 +611,15 @@ mod tests {
                     ChannelKind::from_json(&channel.to_json()).as_ref(),
                     Ok(&channel)
                 );
+                // What the API shows, written back, is the stored channel again.
+                let masked = channel.masked_json();
+                for patch in [false, true] {
+                    assert_eq!(
+                        ChannelKind::merge(Some(&channel), &masked, patch).as_ref(),
+                        Ok(&channel),
+                        "{masked}"
+                    );
+                }
                 match &channel {
                     ChannelKind::Email(c) => {
                         let _ = c.message(&bare);
