@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 use super::check::{CheckSpec, Settings, parse_spec};
-use super::notify::ChannelKind;
+use super::notify::{ChannelKind, MASK};
 use super::registry::valid_channel_name;
 use crate::config::{ConfigSource, toml_error};
 
@@ -50,7 +50,9 @@ pub struct ServeFile {
     pub allowed_hosts: Vec<String>,
     pub allow_private_targets: bool,
     pub max_connections: Option<usize>,
-    pub channels: Vec<(String, ChannelKind)>,
+    /// `[[channel]]` tables as JSON (a `"••••"` in one keeps the stored secret, so
+    /// the final settings are made when the file is applied).
+    pub channels: Vec<(String, Value)>,
     pub checks: Vec<CheckSpec>,
 }
 
@@ -105,9 +107,12 @@ pub fn load(source: &ConfigSource, now: jiff::Timestamp) -> Result<ServeFile> {
             return Err(at(span, format!("[[channel]] {name:?} is declared twice")));
         }
         let value = serde_json::to_value(&table).unwrap_or(Value::Null);
-        let kind = ChannelKind::from_json(&value)
-            .map_err(|e| at(span.clone(), format!("[[channel]] {name:?}: {e}")))?;
-        channels.push((name, kind));
+        // A masked secret is resolved against the stored channel when applied.
+        if !value.to_string().contains(MASK) {
+            ChannelKind::merge(None, &value, false)
+                .map_err(|e| at(span.clone(), format!("[[channel]] {name:?}: {e}")))?;
+        }
+        channels.push((name, value));
     }
     let mut checks: Vec<CheckSpec> = Vec::new();
     // Names seen so far (trimmed), so a file with many checks is read in linear time.

@@ -98,7 +98,6 @@ pub fn merge(args: &ServeArgs, file: ServeFile) -> Result<ServeSettings, String>
                 .into(),
         );
     }
-    let declared_channels = file.channels.iter().cloned().collect();
     Ok(ServeSettings {
         listen: args
             .listen
@@ -119,7 +118,7 @@ pub fn merge(args: &ServeArgs, file: ServeFile) -> Result<ServeSettings, String>
             read_keys: file.read_keys.clone(),
             allowed_hosts: file.allowed_hosts.clone(),
             allow_private_targets: file.allow_private_targets,
-            declared_channels,
+            declared_channels: Default::default(),
         },
         declared: file,
     })
@@ -325,16 +324,27 @@ impl Server {
 
 /// Applies the config file's `[[channel]]` and `[[check]]` declarations.
 pub async fn apply_declared(app: &App, declared: &ServeFile) -> Result<()> {
-    app.options
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .declared_channels = declared.channels.iter().cloned().collect();
-    let problems = app
+    let (problems, as_declared) = app
         .change(|reg, now, ops| {
-            reg.apply_config(declared.channels.clone(), declared.checks.clone(), now, ops)
+            let problems =
+                reg.apply_config(declared.channels.clone(), declared.checks.clone(), now, ops);
+            // The file's channels as the file now has them: their destinations are the
+            // host owner's word (private addresses allowed).
+            let as_declared: std::collections::BTreeMap<_, _> = declared
+                .channels
+                .iter()
+                .filter_map(|(name, _)| {
+                    reg.channels.get(name).map(|e| (name.clone(), e.kind.clone()))
+                })
+                .collect();
+            (problems, as_declared)
         })
         .await
         .map_err(anyhow::Error::msg)?;
+    app.options
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .declared_channels = as_declared;
     if problems.is_empty() {
         Ok(())
     } else {
@@ -466,6 +476,8 @@ async fn reload(args: &ServeArgs, source: &ConfigSource, app: &App) {
         let base = base.trim_end_matches('/').to_string();
         let _ = app.change(|reg, _, _| reg.set_public_base(base)).await;
     }
-    *app.options.write().unwrap_or_else(|e| e.into_inner()) = settings.options;
+    let mut options = settings.options;
+    options.declared_channels = app.options().declared_channels;
+    *app.options.write().unwrap_or_else(|e| e.into_inner()) = options;
     eprintln!("hb: config reloaded from {}", source.display());
 }

@@ -15,7 +15,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::app::App;
-use super::notify::{self, Delivery, Event};
+use super::app::Options;
+use super::notify::{self, ChannelKind, Delivery, Event, Policy};
 use super::store::{AttemptRow, OutboxRow};
 
 /// Deliveries in flight at once to one channel.
@@ -69,13 +70,28 @@ fn event_of(row: &OutboxRow) -> Result<Event, String> {
 pub fn deliver_now(app: &App, channel: &str, event: &Event) -> Delivery {
     let kind = app.registry().channels.get(channel).map(|c| c.kind.clone());
     match kind {
-        Some(kind) => notify::deliver(&kind, event, DELIVERY_TIMEOUT),
+        Some(kind) => {
+            let policy = policy_for(&app.options(), channel, &kind);
+            notify::deliver_with(&kind, event, DELIVERY_TIMEOUT, policy)
+        }
         None => Delivery {
             ok: false,
             status_code: None,
             error: Some(format!("channel {channel:?} no longer exists")),
             permanent: true,
         },
+    }
+}
+
+/// Whether a channel may reach private addresses: when the server allows it, or when
+/// the config file declares the channel and its destination is still the file's.
+pub fn policy_for(options: &Options, name: &str, kind: &ChannelKind) -> Policy {
+    let from_file = options
+        .declared_channels
+        .get(name)
+        .is_some_and(|declared| !declared.destination_changed(kind));
+    Policy {
+        allow_private: options.allow_private_targets || from_file,
     }
 }
 

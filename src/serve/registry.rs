@@ -958,14 +958,22 @@ impl Registry {
     /// no longer in the file stay, unmanaged. Returns one message per entry refused.
     pub fn apply_config(
         &mut self,
-        channels: Vec<(String, ChannelKind)>,
+        channels: Vec<(String, Value)>,
         checks: Vec<CheckSpec>,
         now: Timestamp,
         ops: &mut Vec<Op>,
     ) -> Vec<String> {
         let mut problems = Vec::new();
         let declared_channels: BTreeSet<String> = channels.iter().map(|(n, _)| n.clone()).collect();
-        for (name, kind) in channels {
+        for (name, value) in channels {
+            let stored = self.channels.get(&name).map(|e| &e.kind);
+            let kind = match ChannelKind::merge(stored, &value, false) {
+                Ok(kind) => kind,
+                Err(e) => {
+                    problems.push(format!("[[channel]] {name:?}: {e}"));
+                    continue;
+                }
+            };
             let unchanged = self
                 .channels
                 .get(&name)
@@ -1054,8 +1062,9 @@ fn not_found(uuid: Uuid) -> ApiError {
     ApiError::NotFound(format!("no check with uuid {uuid}"))
 }
 
+/// A channel as the API shows it: secrets masked.
 fn channel_json(name: &str, entry: &ChannelEntry) -> Value {
-    let mut value = entry.kind.to_json();
+    let mut value = entry.kind.masked_json();
     if let Value::Object(map) = &mut value {
         map.insert("name".into(), json!(name));
         map.insert("managed".into(), json!(entry.managed));

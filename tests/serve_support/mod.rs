@@ -109,7 +109,14 @@ impl ServeProcess {
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
-            .args(extra)
+            .args(extra);
+        if !extra.contains(&"--config") {
+            // Test receivers listen on loopback.
+            let config = db.with_extension("test-config.toml");
+            std::fs::write(&config, "allow_private_targets = true\n").unwrap();
+            command.arg("--config").arg(config);
+        }
+        command
             .env_remove("HB_CONFIG")
             .env_remove("HB_API_KEY")
             .env_remove("HB_PING_KEY")

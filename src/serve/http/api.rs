@@ -240,11 +240,31 @@ fn channel_not_found(name: &str) -> ApiError {
     ApiError::NotFound(format!("no channel named {name:?}"))
 }
 
-/// Validates a channel body (without its name).
-fn channel_kind(mut map: Map<String, Value>) -> Result<ChannelKind, ApiError> {
+/// Validates a channel body (without its name), keeping masked secrets of `stored`.
+fn channel_kind(
+    stored: Option<&ChannelKind>,
+    mut map: Map<String, Value>,
+    patch: bool,
+) -> Result<ChannelKind, ApiError> {
     map.remove("name");
     map.remove("managed");
-    ChannelKind::from_json(&Value::Object(map)).map_err(ApiError::BadRequest)
+    ChannelKind::merge(stored, &Value::Object(map), patch).map_err(ApiError::BadRequest)
+}
+
+/// Refuses a destination on a private address (checked again at every delivery;
+/// this is the early word). Name lookups block, so they run off the async threads.
+async fn check_targets(app: &Arc<App>, name: &str, kind: &ChannelKind) -> Result<(), ApiError> {
+    let policy = outbox::policy_for(&app.options(), name, kind);
+    if policy.allow_private {
+        return Ok(());
+    }
+    let kind = kind.clone();
+    tokio::task::spawn_blocking(move || {
+        kind.check_targets(std::time::Duration::from_secs(5), policy)
+    })
+    .await
+    .map_err(|e| storage(e.to_string()))?
+    .map_err(ApiError::BadRequest)
 }
 
 pub async fn list_channels(State(app): State<Arc<App>>) -> ApiResult {
@@ -262,10 +282,11 @@ pub async fn create_channel(State(app): State<Arc<App>>, body: Body) -> ApiResul
         }
         None => return Err(ApiError::BadRequest("name: required, e.g. \"ops\"".into())),
     };
-    let kind = channel_kind(map)?;
-    if kind.kind_name() == "command" {
+    if map.get("kind").and_then(Value::as_str) == Some("command") {
         return Err(command_from_file());
     }
+    let kind = channel_kind(None, map, false)?;
+    check_targets(&app, &name, &kind).await?;
     let created = app
         .change(|reg, _, ops| {
             if reg.channels.contains_key(&name) {
@@ -305,34 +326,27 @@ pub async fn patch_channel(
             "name: a channel cannot be renamed; create a new one and delete this one".into(),
         ));
     }
-    // Read, merge and write in one change, so a concurrent DELETE or PATCH is never
-    // undone or lost.
+    // Read, merge, check; then write only if nothing changed meanwhile (checked
+    // inside the change that writes), so a concurrent DELETE or PATCH is never undone
+    // or lost.
+    let current = app.registry().channels.get(&name).cloned();
+    let Some(current) = current else {
+        return Err(channel_not_found(&name));
+    };
+    let kind = channel_kind(Some(&current.kind), patch, true)?;
+    if kind.kind_name() == "command" || current.kind.kind_name() == "command" {
+        return Err(command_from_file());
+    }
+    check_targets(&app, &name, &kind).await?;
     app.change(|reg, _, ops| {
-        let current = reg
-            .channels
-            .get(&name)
-            .cloned()
-            .ok_or_else(|| channel_not_found(&name))?;
-        let Value::Object(mut merged) = current.kind.to_json() else {
-            unreachable!("a channel's settings are an object")
-        };
-        if patch
-            .get("kind")
-            .is_some_and(|k| Some(k) != merged.get("kind"))
-        {
-            // A new kind brings its own fields.
-            merged.clear();
-        }
-        for (key, value) in patch {
-            if value.is_null() {
-                merged.remove(&key);
-            } else {
-                merged.insert(key, value);
+        match reg.channels.get(&name) {
+            None => return Err(channel_not_found(&name)),
+            Some(now) if now.kind != current.kind || now.managed != current.managed => {
+                return Err(ApiError::Conflict(format!(
+                    "channel {name:?} was changed by another request meanwhile; read it again and retry"
+                )));
             }
-        }
-        let kind = channel_kind(merged)?;
-        if kind.kind_name() == "command" || current.kind.kind_name() == "command" {
-            return Err(command_from_file());
+            Some(_) => {}
         }
         reg.put_channel(&name, kind, current.managed, ops);
         Ok::<(), ApiError>(())
