@@ -19,3 +19,4 @@ mod schedule_cli;
 mod serve_alerts;
 mod serve_api;
 mod serve_changes;
+mod serve_trust;

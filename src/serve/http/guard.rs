@@ -206,23 +206,41 @@ pub fn decide(options: &Options, facts: &Facts<'_>) -> Result<Option<Access>, Re
     Ok(Some(access))
 }
 
+/// Largest body read ahead to learn whether a chunked body is empty.
+const PEEK_LIMIT: usize = 1024 * 1024 + 1;
+
 /// The middleware: refuses what the rules refuse, and tells handlers the access.
-pub async fn guard(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if is_ping_path(path) {
+pub async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if is_ping_path(request.uri().path()) {
         return next.run(request).await;
     }
-    let headers = request.headers();
-    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    let has_body = headers
+    let (parts, body) = request.into_parts();
+    let length = parts
+        .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|n| n.trim() != "0")
-        || headers.contains_key(header::TRANSFER_ENCODING);
+        .map(|n| n.trim() != "0");
+    // A chunked body may be empty (some clients send one with every POST): read it.
+    let (has_body, body) = match length {
+        Some(has_body) => (has_body, body),
+        None if parts.headers.contains_key(header::TRANSFER_ENCODING) => {
+            match axum::body::to_bytes(body, PEEK_LIMIT).await {
+                Ok(bytes) => (!bytes.is_empty(), axum::body::Body::from(bytes)),
+                Err(_) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "body: unreadable or larger than 1 MiB; send at most 1 MiB of JSON",
+                    );
+                }
+            }
+        }
+        None => (false, body),
+    };
+    let text = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let facts = Facts {
-        path,
-        method: request.method().clone(),
-        host: text(header::HOST).or(request.uri().authority().map(|a| a.as_str())),
+        path: parts.uri.path(),
+        method: parts.method.clone(),
+        host: text(header::HOST).or(parts.uri.authority().map(|a| a.as_str())),
         origin: text(header::ORIGIN),
         authorization: text(header::AUTHORIZATION),
         content_type: text(header::CONTENT_TYPE),
@@ -230,6 +248,7 @@ pub async fn guard(State(app): State<Arc<App>>, mut request: Request, next: Next
     };
     match decide(&app.options(), &facts) {
         Ok(access) => {
+            let mut request = Request::from_parts(parts, body);
             if let Some(access) = access {
                 request.extensions_mut().insert(access);
             }
