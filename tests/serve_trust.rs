@@ -78,7 +78,12 @@ fn no_command_runs_from_a_cross_site_request_or_the_api() {
     // Even from the host itself, a command channel comes from the file only.
     let answer = json_call("POST", &server.url("/api/v1/channels"), &command, &[]);
     assert_eq!(answer.status, 403, "{}", answer.body);
-    assert!(answer.json()["error"].as_str().unwrap().contains("config file"));
+    assert!(
+        answer.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("config file")
+    );
     assert_eq!(
         get(&server.url("/api/v1/channels")).json()["channels"],
         json!([])
@@ -91,9 +96,18 @@ fn no_command_runs_from_a_cross_site_request_or_the_api() {
     let answer = get(&server.url("/api/v1/nothing"));
     assert_eq!(answer.status, 404);
     assert!(answer.json()["error"].is_string());
-    let answer = call("DELETE", &server.url("/ping/0b0b3b5e-4c1a-4d7e-9f2a-0c6a1d2e3f40"), None, &[]);
+    let answer = call(
+        "DELETE",
+        &server.url("/ping/0b0b3b5e-4c1a-4d7e-9f2a-0c6a1d2e3f40"),
+        None,
+        &[],
+    );
     assert_eq!(answer.status, 405);
-    assert!(serde_json::from_str::<Value>(&answer.body).is_err(), "{}", answer.body);
+    assert!(
+        serde_json::from_str::<Value>(&answer.body).is_err(),
+        "{}",
+        answer.body
+    );
 }
 
 #[test]
@@ -110,7 +124,12 @@ fn a_file_command_channel_is_tested_but_not_changed_through_the_api() {
     let url = server.url("/api/v1/channels/local");
     let answer = json_call("PATCH", &url, &json!({"argv": ["sh", "-c", "id"]}), &[]);
     assert_eq!(answer.status, 403, "{}", answer.body);
-    let answer = call("POST", &server.url("/api/v1/channels/local/test"), None, &[]);
+    let answer = call(
+        "POST",
+        &server.url("/api/v1/channels/local/test"),
+        None,
+        &[],
+    );
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.json()["ok"], true, "{}", answer.body);
     assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "test");
@@ -147,7 +166,10 @@ fn read_keys_read_and_change_nothing() {
         &read,
     );
     assert!(one.json().get("ping_url").is_none());
-    assert_eq!(call("GET", &server.url("/metrics"), None, &read).status, 200);
+    assert_eq!(
+        call("GET", &server.url("/metrics"), None, &read).status,
+        200
+    );
     assert_eq!(get(&server.url("/metrics")).status, 401);
     let refused = call(
         "POST",
@@ -170,8 +192,16 @@ fn read_keys_read_and_change_nothing() {
 fn keys_that_would_open_the_monitor_are_config_errors() {
     for (config, extra, says) in [
         ("api_keys = [\"\"]\n", &[][..], "api_keys"),
-        ("api_keys = [\"k\"]\nread_keys = [\" \"]\n", &[][..], "read_keys"),
-        ("read_keys = [\"r\"]\n", &[][..], "read_keys without api_keys"),
+        (
+            "api_keys = [\"k\"]\nread_keys = [\" \"]\n",
+            &[][..],
+            "read_keys",
+        ),
+        (
+            "read_keys = [\"r\"]\n",
+            &[][..],
+            "read_keys without api_keys",
+        ),
         ("ping_key = \"\"\n", &[][..], "ping_key"),
         ("", &["--ping-key", ""][..], "ping_key"),
     ] {
@@ -231,7 +261,11 @@ fn channels_may_not_reach_private_addresses_through_the_api() {
         &[],
     );
     assert_eq!(answer.status, 400, "{}", answer.body);
-    assert!(answer.body.contains("allow_private_targets"), "{}", answer.body);
+    assert!(
+        answer.body.contains("allow_private_targets"),
+        "{}",
+        answer.body
+    );
     // A name that resolves to loopback is checked when delivering.
     let by_name = receiver.url("/admin").replace("127.0.0.1", "localhost");
     let answer = json_call(
@@ -256,7 +290,12 @@ fn a_test_delivery_never_echoes_the_receivers_body() {
         &json!({"name": "inner", "kind": "webhook", "url": receiver.url("/admin")}),
         &[],
     );
-    let answer = call("POST", &server.url("/api/v1/channels/inner/test"), None, &[]);
+    let answer = call(
+        "POST",
+        &server.url("/api/v1/channels/inner/test"),
+        None,
+        &[],
+    );
     assert_eq!(answer.status, 200);
     assert_eq!(answer.json()["ok"], false);
     assert_eq!(answer.json()["status_code"], 500);

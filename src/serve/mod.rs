@@ -334,7 +334,9 @@ pub async fn apply_declared(app: &App, declared: &ServeFile) -> Result<()> {
                 .channels
                 .iter()
                 .filter_map(|(name, _)| {
-                    reg.channels.get(name).map(|e| (name.clone(), e.kind.clone()))
+                    reg.channels
+                        .get(name)
+                        .map(|e| (name.clone(), e.kind.clone()))
                 })
                 .collect();
             (problems, as_declared)

@@ -1080,3 +1080,133 @@ pub fn valid_channel_name(name: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn event(name: &str) -> Event {
+        Event {
+            event_id: Uuid::new_v4().to_string(),
+            event: name.into(),
+            check: json!({}),
+            reason: None,
+            at: t("2026-01-01T00:00:00Z"),
+            repeat: 0,
+            body: None,
+            check_url: String::new(),
+        }
+    }
+
+    fn attempt(id: i64, done: bool, next_ms: i64) -> AttemptRow {
+        AttemptRow {
+            id,
+            attempts: 1,
+            at_ms: 0,
+            next_attempt_ms: next_ms,
+            done,
+            ok: done,
+            status_code: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_later_event_of_a_lane_waits_for_the_earlier_one() {
+        let mut reg = Registry::default();
+        let check = Some(Uuid::new_v4());
+        let mut ops = Vec::new();
+        let now = t("2026-01-01T00:00:00Z");
+        reg.begin_change(1);
+        let down = reg.enqueue_event(
+            &event("down"),
+            check,
+            vec!["a".into(), "b".into()],
+            now,
+            &mut ops,
+        );
+        reg.begin_change(2);
+        let up = reg.enqueue_event(&event("up"), check, vec!["a".into()], now, &mut ops);
+        let ms = now.as_millisecond();
+        // Nothing goes before its change is committed.
+        assert!(reg.outbox.take_due(ms, 0, 10, |_| true).is_empty());
+        let taken: Vec<i64> = reg
+            .outbox
+            .take_due(ms, 2, 10, |_| true)
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(taken, down, "both channels' `down`, not the `up` behind it");
+        // The `down` to `a` failed and waits for its retry: the `up` still waits.
+        reg.record_attempt(attempt(down[0], false, ms + 5000), &mut ops);
+        assert!(reg.outbox.take_due(ms + 1000, 2, 10, |_| true).is_empty());
+        assert_eq!(reg.outbox.next_due_ms(2), Some(ms + 5000));
+        let retry = reg.outbox.take_due(ms + 5000, 2, 10, |_| true);
+        assert_eq!(
+            retry.iter().map(|r| r.id).collect::<Vec<_>>(),
+            vec![down[0]]
+        );
+        reg.record_attempt(attempt(down[0], true, ms + 5000), &mut ops);
+        let next = reg.outbox.take_due(ms + 5000, 2, 10, |_| true);
+        assert_eq!(next.iter().map(|r| r.id).collect::<Vec<_>>(), up);
+    }
+
+    #[test]
+    fn a_channel_without_a_free_slot_is_skipped_not_blocking_others() {
+        let mut reg = Registry::default();
+        let mut ops = Vec::new();
+        let now = t("2026-01-01T00:00:00Z");
+        reg.begin_change(1);
+        for _ in 0..3 {
+            let check = Some(Uuid::new_v4());
+            reg.enqueue_event(
+                &event("down"),
+                check,
+                vec!["slow".into(), "fast".into()],
+                now,
+                &mut ops,
+            );
+        }
+        let taken = reg
+            .outbox
+            .take_due(now.as_millisecond(), 1, 10, |channel| channel == "fast");
+        assert_eq!(taken.len(), 3);
+        assert!(taken.iter().all(|r| r.channel == "fast"));
+        assert_eq!(reg.outbox.in_flight(), 3);
+    }
+
+    #[test]
+    fn undo_puts_back_checks_channels_and_deliveries() {
+        let mut reg = Registry::default();
+        let now = t("2026-01-01T00:00:00Z");
+        let mut ops = Vec::new();
+        reg.begin_change(1);
+        let spec =
+            crate::serve::check::parse_spec(json!({"name": "job", "interval": "1h"})).unwrap();
+        let uuid = reg.create(&spec, now, false, &mut ops).unwrap();
+        let undo = reg.end_change();
+        reg.begin_change(2);
+        reg.enqueue_event(&event("test"), Some(uuid), vec!["x".into()], now, &mut ops);
+        let ping = Ping {
+            kind: crate::serve::status::PingKind::Success,
+            exit_code: None,
+            rid: None,
+            at: now,
+        };
+        reg.ping(uuid, &ping, PingMeta::default(), &mut ops);
+        let second = reg.end_change();
+        assert_eq!(reg.checks[&uuid].state.n_pings, 1);
+        reg.undo(second);
+        assert_eq!(reg.checks[&uuid].state.n_pings, 0);
+        assert!(reg.outbox.is_empty());
+        reg.undo(undo);
+        assert!(reg.checks.is_empty());
+        assert_eq!(reg.find_by_slug("job"), None);
+        assert_eq!(reg.next_deadline(), None);
+    }
+}

@@ -255,3 +255,152 @@ fn commit_group(store: &mut impl Store, group: &[Batch]) -> Vec<Result<(), Strin
     }
     results
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::check::{Settings, parse_spec};
+    use crate::serve::registry::PingMeta;
+    use crate::serve::status::{Ping, PingKind};
+    use crate::serve::store::MemoryStore;
+    use jiff::Timestamp;
+    use uuid::Uuid;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// A registry with checks `a` and `b`, and a writer on a memory store.
+    struct Rig {
+        registry: Arc<Mutex<Registry>>,
+        state: Arc<CommitState>,
+        writer: Writer,
+        thread: Option<std::thread::JoinHandle<()>>,
+        store: MemoryStore,
+        seq: u64,
+        a: Uuid,
+        b: Uuid,
+    }
+
+    impl Rig {
+        fn new() -> Rig {
+            let mut reg = Registry::default();
+            let now = t("2026-01-01T00:00:00Z");
+            let mut ops = Vec::new();
+            let mut uuids = Vec::new();
+            for name in ["a", "b"] {
+                let spec = parse_spec(serde_json::json!({"name": name, "interval": "1h"})).unwrap();
+                Settings::from_spec(&spec, now, false).unwrap();
+                uuids.push(reg.create(&spec, now, false, &mut ops).unwrap());
+            }
+            let registry = Arc::new(Mutex::new(reg));
+            let state = Arc::new(CommitState::default());
+            let store = MemoryStore::default();
+            let (writer, thread) = spawn(store.clone(), registry.clone(), state.clone());
+            Rig {
+                registry,
+                state,
+                writer,
+                thread: Some(thread),
+                store,
+                seq: 0,
+                a: uuids[0],
+                b: uuids[1],
+            }
+        }
+
+        /// A ping to `uuid`, applied and queued as App::change does.
+        fn ping(&mut self, uuid: Uuid) -> oneshot::Receiver<Result<(), String>> {
+            let mut reg = lock(&self.registry);
+            self.seq += 1;
+            reg.begin_change(self.seq);
+            let mut ops = Vec::new();
+            let ping = Ping {
+                kind: PingKind::Success,
+                exit_code: None,
+                rid: None,
+                at: t("2026-01-01T00:10:00Z"),
+            };
+            reg.ping(uuid, &ping, PingMeta::default(), &mut ops);
+            let undo = reg.end_change();
+            self.writer.send(self.seq, ops, undo)
+        }
+
+        fn n_pings(&self, uuid: Uuid) -> u64 {
+            lock(&self.registry).checks[&uuid].state.n_pings
+        }
+
+        fn stop(mut self) {
+            self.writer.stop();
+            self.thread.take().unwrap().join().unwrap();
+        }
+    }
+
+    fn pings_stored(store: &MemoryStore) -> usize {
+        let ops = store.committed.lock().unwrap();
+        ops.iter().filter(|op| matches!(op, Op::Ping(_))).count()
+    }
+
+    fn answer(rx: oneshot::Receiver<Result<(), String>>) -> Result<(), String> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(rx)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_failed_commit_is_undone_in_memory() {
+        let mut rig = Rig::new();
+        assert_eq!(answer(rig.ping(rig.a)), Ok(()));
+        rig.store.fail_commits.store(true, Ordering::SeqCst);
+        assert!(answer(rig.ping(rig.a)).is_err());
+        assert_eq!(rig.n_pings(rig.a), 1, "the failed ping left no trace");
+        assert!(!rig.state.healthy.load(Ordering::SeqCst));
+        rig.store.fail_commits.store(false, Ordering::SeqCst);
+        assert_eq!(answer(rig.ping(rig.a)), Ok(()));
+        assert_eq!(rig.n_pings(rig.a), 2);
+        assert!(rig.state.healthy.load(Ordering::SeqCst));
+        assert_eq!(rig.state.committed.load(Ordering::SeqCst), 3);
+        rig.stop();
+    }
+
+    #[test]
+    fn one_bad_caller_fails_alone_and_takes_only_what_built_on_it() {
+        let mut rig = Rig::new();
+        *rig.store.fail_pings_of.lock().unwrap() = Some(rig.a.to_string());
+        // Queue several changes before the writer takes any: one group.
+        let (tx, rx) = mpsc::channel();
+        let real = std::mem::replace(&mut rig.writer, Writer(tx));
+        let (first_a, b, second_a) = (rig.ping(rig.a), rig.ping(rig.b), rig.ping(rig.a));
+        rig.writer.stop();
+        run(rig.store.clone(), &rig.registry, &rig.state, &rx);
+        rig.writer = real;
+        assert!(answer(first_a).is_err());
+        assert_eq!(
+            answer(b),
+            Ok(()),
+            "another check's ping is not failed with it"
+        );
+        assert!(answer(second_a).is_err(), "built on the failed one");
+        assert_eq!(rig.n_pings(rig.a), 0);
+        assert_eq!(rig.n_pings(rig.b), 1);
+        assert_eq!(pings_stored(&rig.store), 1, "only b's ping is stored");
+        rig.stop();
+    }
+
+    #[test]
+    fn stop_commits_what_is_queued_and_ends_the_thread() {
+        let mut rig = Rig::new();
+        let pending: Vec<_> = (0..50).map(|_| rig.ping(rig.b)).collect();
+        rig.writer.stop();
+        rig.thread.take().unwrap().join().unwrap();
+        for rx in pending {
+            assert_eq!(answer(rx), Ok(()));
+        }
+        assert_eq!(pings_stored(&rig.store), 50);
+        assert!(!rig.state.running.load(Ordering::SeqCst));
+        // Sent after the stop: an error, never silence.
+        assert!(answer(rig.ping(rig.b)).is_err());
+    }
+}
