@@ -19,4 +19,5 @@ mod schedule_cli;
 mod serve_alerts;
 mod serve_api;
 mod serve_changes;
+mod serve_conn;
 mod serve_trust;

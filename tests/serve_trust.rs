@@ -325,3 +325,30 @@ fn an_alert_to_an_unknown_channel_is_refused_up_front() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("nope"), "{stderr}");
 }
+
+#[test]
+fn slow_clients_never_hold_up_sigterm() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = with_config(&dir, "");
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut slow: Vec<std::net::TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    // A normal request still gets in.
+    assert_eq!(get(&server.url("/healthz")).status, 200);
+    let begin = std::time::Instant::now();
+    server.signal(libc::SIGTERM);
+    assert_eq!(server.wait(Duration::from_secs(12)), Some(0));
+    assert!(
+        begin.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        begin.elapsed()
+    );
+    slow.clear();
+}

@@ -255,12 +255,13 @@ impl Server {
         );
         let (http_stop, stop_rx) = oneshot::channel::<()>();
         let router = http::router(app.clone());
+        let limits = http::conn::Limits {
+            max_connections: settings.max_connections,
+            shutdown_deadline: STOP_GRACE,
+            ..http::conn::Limits::default()
+        };
         let http = tokio::spawn(async move {
-            let served = axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async {
+            let served = http::conn::serve(listener, router, limits, async {
                 let _ = stop_rx.await;
             })
             .await;
@@ -400,6 +401,10 @@ pub fn cmd_serve(args: ServeArgs, source: &ConfigSource) -> i32 {
             settings.listen
         );
         return exit::USAGE;
+    }
+    // Every connection is a descriptor: take all the operating system allows.
+    if let Err(e) = http::conn::raise_open_file_limit() {
+        eprintln!("hb: cannot raise the open-file limit: {e}");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

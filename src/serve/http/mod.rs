@@ -1,6 +1,7 @@
 //! The HTTP surface: ping endpoints, the management API, health and metrics.
 
 mod api;
+pub mod conn;
 mod guard;
 mod ping;
 
