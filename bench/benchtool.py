@@ -2,17 +2,22 @@
 """Small tools for the hb serve benchmarks (standard library only).
 
   gen      write a config file declaring many checks, and their UUIDs, one file per group
-  ping     send one success ping to every UUID in a file, over keep-alive connections
+  ping     send one ping (success, or e.g. --suffix /fail) to every UUID in a file, over keep-alive connections
   receive  a webhook receiver that logs "<arrival unix time> <body>" per request
   alerts   read a receiver log and print alert figures
   wait     wait until a receiver log holds N lines (bounded in time)
+  read     N client threads GET one path in a loop for a bounded time; print counts and latency
+  hang     a webhook receiver that accepts connections, reads, and never answers
+  arrivals print the time of the k-th logged request relative to a start time
 """
 
 import argparse
 import asyncio
 import json
 import os
+import http.client
 import signal
+import threading
 import statistics
 import sys
 import time
@@ -45,7 +50,7 @@ def cmd_gen(args):
     print(f"gen: {n} checks in {args.dir}/hb.toml", file=sys.stderr)
 
 
-async def ping_all(host, port, uuids, conns):
+async def ping_all(host, port, uuids, conns, suffix=""):
     queue = list(reversed(uuids))
     failures = []
 
@@ -54,7 +59,7 @@ async def ping_all(host, port, uuids, conns):
         try:
             while queue:
                 u = queue.pop()
-                writer.write(f"GET /api/v1/ping/{u} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                writer.write(f"GET /api/v1/ping/{u}{suffix} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
                 await writer.drain()
                 status = await reader.readline()
                 length = 0
@@ -80,8 +85,11 @@ def cmd_ping(args):
         uuids = [line.strip() for line in f if line.strip()]
     host, port = args.addr.rsplit(":", 1)
     t0 = time.time()
-    failures = asyncio.run(asyncio.wait_for(ping_all(host, int(port), uuids, args.conns), args.timeout))
+    failures = asyncio.run(asyncio.wait_for(ping_all(host, int(port), uuids, args.conns, args.suffix), args.timeout))
     t1 = time.time()
+    if args.times:
+        with open(args.times, "w") as f:
+            f.write(f"{t0:.6f} {t1:.6f}\n")
     print(f"ping: {len(uuids)} pings in {t1 - t0:.2f} s ({len(uuids) / (t1 - t0):.0f}/s), {len(failures)} not 200, "
           f"first at {t0:.3f}, last at {t1:.3f}", file=sys.stderr)
     if failures:
@@ -128,6 +136,117 @@ def cmd_receive(args):
         log.flush()
 
     asyncio.run(main())
+
+
+def cmd_read(args):
+    """Each client thread keeps one keep-alive connection and GETs the path until the
+    time is up; no request starts after it (one in flight then is let finish, within
+    --timeout). Prints one RESULT line."""
+    host, port = args.addr.rsplit(":", 1)
+    deadline = time.monotonic() + args.seconds
+    lat, sizes, errors, lock = [], [], [], threading.Lock()
+
+    def client():
+        conn = None
+        while time.monotonic() < deadline:
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(host, int(port), timeout=args.timeout)
+                t = time.monotonic()
+                conn.request("GET", args.path, headers={"Accept": "*/*"})
+                r = conn.getresponse()
+                body = r.read()
+                dt = time.monotonic() - t
+                with lock:
+                    if r.status == 200:
+                        lat.append(dt)
+                        sizes.append(len(body))
+                    else:
+                        errors.append(f"status {r.status}")
+            except (OSError, http.client.HTTPException) as e:
+                with lock:
+                    errors.append(repr(e))
+                if conn is not None:
+                    conn.close()
+                conn = None
+                time.sleep(0.05)
+        if conn is not None:
+            conn.close()
+
+    c0 = os.times()
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(args.clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(args.seconds + args.timeout + 5)
+    wall = time.monotonic() - t0
+    c1 = os.times()
+    cpu = (c1.user - c0.user) + (c1.system - c0.system)
+    with lock:
+        n = len(lat)
+        ms = [x * 1000 for x in lat]
+        print(f"RESULT path={args.path} clients={args.clients} answers={n} errors={len(errors)} wall_s={wall:.2f} "
+              f"per_s={n / wall:.1f} p50_ms={pct(ms, 50) if n else 0:.1f} p90_ms={pct(ms, 90) if n else 0:.1f} "
+              f"max_ms={max(ms) if n else 0:.1f} bytes={statistics.median(sizes) if n else 0:.0f} "
+              f"client_cpu_s={cpu:.2f}", flush=True)
+        if errors:
+            print(f"read: first error: {errors[0]}", file=sys.stderr)
+
+
+def cmd_hang(args):
+    """Accepts every connection and reads what is sent, never answering; logs
+    "<unix time> accept" per connection."""
+    log = open(args.log, "a", buffering=1)
+    held = []
+
+    async def handle(reader, writer):
+        held.append(writer)
+        log.write(f"{time.time():.6f} accept\n")
+        try:
+            while await reader.read(65536):
+                pass
+        except ConnectionError:
+            pass
+        finally:
+            log.write(f"{time.time():.6f} closed\n")
+            writer.close()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        port = server.sockets[0].getsockname()[1]
+        print(f"receiving on http://127.0.0.1:{port}/", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        try:
+            await asyncio.wait_for(stop.wait(), args.max_seconds)
+        except asyncio.TimeoutError:
+            pass
+        server.close()
+        for w in held:
+            w.close()
+
+    asyncio.run(main())
+
+
+def cmd_arrivals(args):
+    """The receiver log's requests (down events only when --event), sorted by arrival;
+    prints the k-th arrival relative to --start, for each k asked."""
+    times = []
+    with open(args.log) as f:
+        for line in f:
+            at, _, body = line.rstrip("\n").partition(" ")
+            if args.event and json.loads(body).get("event") != args.event:
+                continue
+            times.append(float(at))
+    times.sort()
+    for k in args.k:
+        if k <= len(times):
+            print(f"{args.label}: alert {k} of {len(times)} arrived {(times[k - 1] - args.start) * 1000:.0f} ms after the first failure ping")
+        else:
+            print(f"{args.label}: alert {k}: MISSING, only {len(times)} arrived")
 
 
 def ts(text):
@@ -206,7 +325,27 @@ def main():
     g.add_argument("uuids")
     g.add_argument("--conns", type=int, default=16)
     g.add_argument("--timeout", type=float, default=120)
+    g.add_argument("--suffix", default="", help='appended to each ping path, e.g. "/fail"')
+    g.add_argument("--times", help="write the first and last ping's start/end unix time here")
     g.set_defaults(func=cmd_ping)
+    g = sub.add_parser("read")
+    g.add_argument("addr")
+    g.add_argument("path")
+    g.add_argument("--clients", type=int, default=4)
+    g.add_argument("--seconds", type=float, default=10)
+    g.add_argument("--timeout", type=float, default=30, help="one request's time limit")
+    g.set_defaults(func=cmd_read)
+    g = sub.add_parser("hang")
+    g.add_argument("log")
+    g.add_argument("--max-seconds", type=float, default=600)
+    g.set_defaults(func=cmd_hang)
+    g = sub.add_parser("arrivals")
+    g.add_argument("log")
+    g.add_argument("--start", type=float, required=True)
+    g.add_argument("--label", required=True)
+    g.add_argument("--event")
+    g.add_argument("k", type=int, nargs="+")
+    g.set_defaults(func=cmd_arrivals)
     g = sub.add_parser("receive")
     g.add_argument("log")
     g.add_argument("--max-seconds", type=float, default=1800)

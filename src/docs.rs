@@ -6,10 +6,12 @@ use clap_complete::Shell;
 use std::io::Write;
 use std::path::Path;
 
-use crate::cli::Cli;
-use crate::exit;
+use anyhow::Context;
 
-pub fn print_completions(shell: Shell) -> i32 {
+use crate::cli::Cli;
+use crate::error::Result;
+
+pub fn print_completions(shell: Shell) -> Result<()> {
     let mut out = Vec::new();
     completions(shell, &mut out);
     write_stdout(&out)
@@ -45,33 +47,29 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
     pages
 }
 
-pub fn man(dir: Option<&Path>) -> i32 {
+pub fn man(dir: Option<&Path>) -> Result<()> {
     let pages = man_pages();
     match dir {
         None => write_stdout(&pages[0].1),
         Some(dir) => {
             for (name, text) in &pages {
                 let path = dir.join(name);
-                if let Err(e) =
-                    std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&path, text))
-                {
-                    eprintln!("hb: cannot write {}: {e}", path.display());
-                    return exit::FAILURE;
-                }
+                std::fs::create_dir_all(dir)
+                    .and_then(|_| std::fs::write(&path, text))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
             }
-            0
+            Ok(())
         }
     }
 }
 
-fn write_stdout(bytes: &[u8]) -> i32 {
+/// Writes to stdout; a closed pipe (`hb man | head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
-        Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(e) => {
-            eprintln!("hb: cannot write to stdout: {e}");
-            exit::FAILURE
-        }
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(anyhow::Error::from(e)
+            .context("cannot write to stdout")
+            .into()),
+        _ => Ok(()),
     }
 }

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod docs;
 pub mod duration;
+pub mod error;
 pub mod exit;
 pub mod percent;
 pub mod run;
@@ -15,15 +16,24 @@ pub mod serve;
 
 use cli::{Cli, Command};
 
-/// Runs one command line; returns the process exit code.
+/// Runs one command line; returns the process exit code. An error is printed here,
+/// once, as one `hb:` line.
 pub fn run(cli: Cli) -> i32 {
     let config = config::ConfigSource::locate(cli.config.as_deref());
-    match cli.command {
-        Command::Run(args) => run::cmd_run(args, &config),
-        Command::Ping(args) => run::cmd_ping(args, &config),
-        Command::Schedule(args) => serve::schedule::cmd_schedule(&args),
+    let result = match cli.command {
+        // The wrapper's code is the job's; its own problems never stop the job.
+        Command::Run(args) => return run::cmd_run(args, &config),
+        Command::Ping(args) => return run::cmd_ping(args, &config),
+        Command::Schedule(args) => return serve::schedule::cmd_schedule(&args),
         Command::Serve(args) => serve::cmd_serve(args, &config),
         Command::Completions { shell } => docs::print_completions(shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("hb: {e}");
+            e.code()
+        }
     }
 }

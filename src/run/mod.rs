@@ -24,7 +24,7 @@ use crate::config::ConfigSource;
 use crate::exit;
 use endpoint::{Signal, ping_url};
 use ping::{PingTask, Pinger, StopCap};
-use retry::{Delivery, RetryPolicy};
+use retry::{PingResult, RetryPolicy};
 use settings::{Say, usage_error};
 use signals::SignalRelay;
 use supervise::Job;
@@ -181,7 +181,7 @@ impl Wrapper<'_> {
             match start.wait(&self.cap) {
                 Some((delivery, ended)) => {
                     spent = ended.saturating_duration_since(start.began);
-                    if let Delivery::Delivered { body_limit } = delivery {
+                    if let PingResult::Delivered { body_limit } = delivery {
                         server_limit = body_limit;
                     }
                     self.say.report("start ping", &url, &delivery);
@@ -222,8 +222,8 @@ impl Wrapper<'_> {
     }
 }
 
-fn out_of_budget() -> Delivery {
-    Delivery::NotDelivered {
+fn out_of_budget() -> PingResult {
+    PingResult::NotDelivered {
         last: "no answer before the ping budget ran out".into(),
         tries: 0,
     }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::dns::QuickResolver;
-use super::retry::{self, Delivery, Pause, RetryPolicy, Transport, TryOutcome, Window};
+use super::retry::{self, Pause, PingResult, RetryPolicy, Transport, TryOutcome, Window};
 
 /// After a stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT) pings get at most this long.
 pub const AFTER_STOP: Duration = Duration::from_secs(5);
@@ -55,7 +55,7 @@ impl Pinger {
         deadline: Instant,
         cap: &StopCap,
         called_off: &dyn Fn() -> bool,
-    ) -> Delivery {
+    ) -> PingResult {
         let window = Window {
             deadline: &|| cap.cap(deadline),
             called_off,
@@ -193,7 +193,7 @@ pub struct PingTask {
 
 struct TaskShared {
     called_off: AtomicBool,
-    done: Mutex<Option<(Delivery, Instant)>>,
+    done: Mutex<Option<(PingResult, Instant)>>,
     finished: Condvar,
 }
 
@@ -221,7 +221,7 @@ impl PingTask {
         };
         if let Err(e) = std::thread::Builder::new().name("ping".into()).spawn(work) {
             *shared.done.lock().unwrap_or_else(|e| e.into_inner()) = Some((
-                Delivery::NotDelivered {
+                PingResult::NotDelivered {
                     last: format!("could not start a thread: {e}"),
                     tries: 0,
                 },
@@ -242,7 +242,7 @@ impl PingTask {
 
     /// Waits for the ping to end, at most until its deadline (moved closer by `cap`);
     /// `None` if it was still going then. The second value is when it ended.
-    pub fn wait(&self, cap: &StopCap) -> Option<(Delivery, Instant)> {
+    pub fn wait(&self, cap: &StopCap) -> Option<(PingResult, Instant)> {
         let mut done = self.shared.done.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(result) = done.as_ref() {

@@ -67,7 +67,7 @@ pub fn backoff(attempt: u32, jitter: f64) -> Duration {
 
 /// How a ping ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Delivery {
+pub enum PingResult {
     Delivered {
         body_limit: Option<usize>,
     },
@@ -111,7 +111,7 @@ pub fn deliver(
     url: &str,
     body: &[u8],
     jitter: &mut dyn FnMut() -> f64,
-) -> Delivery {
+) -> PingResult {
     let mut last = String::from("no time was left in the ping budget");
     let mut tries = 0;
     for attempt in 0..=policy.retries {
@@ -133,12 +133,12 @@ pub fn deliver(
                 let TryOutcome::Answered { body_limit, .. } = outcome else {
                     unreachable!("only an answer is delivered")
                 };
-                return Delivery::Delivered { body_limit };
+                return PingResult::Delivered { body_limit };
             }
             Verdict::GiveUp => {
                 return match outcome {
-                    TryOutcome::Answered { status, .. } => Delivery::Refused { status },
-                    TryOutcome::NoAnswer { reason, .. } => Delivery::NotDelivered {
+                    TryOutcome::Answered { status, .. } => PingResult::Refused { status },
+                    TryOutcome::NoAnswer { reason, .. } => PingResult::NotDelivered {
                         last: reason,
                         tries,
                     },
@@ -160,7 +160,7 @@ pub fn deliver(
             }
         }
     }
-    Delivery::NotDelivered { last, tries }
+    PingResult::NotDelivered { last, tries }
 }
 
 /// A one-phrase account of a try: "connection refused", "HTTP 503 Service Unavailable".
@@ -248,7 +248,7 @@ mod tests {
     }
 
     struct Run {
-        delivery: Delivery,
+        delivery: PingResult,
         tries: Vec<Duration>,
         sleeps: Vec<Duration>,
         elapsed: Duration,
@@ -332,7 +332,7 @@ mod tests {
     #[test]
     fn first_success_needs_no_retry() {
         let r = run(vec![status(200)], 5, BUDGET, TRY);
-        assert_eq!(r.delivery, Delivery::Delivered { body_limit: None });
+        assert_eq!(r.delivery, PingResult::Delivered { body_limit: None });
         assert_eq!(r.tries.len(), 1);
         assert!(r.sleeps.is_empty());
     }
@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn server_errors_are_retried_until_success() {
         let r = run(vec![status(503), status(502), status(200)], 5, BUDGET, TRY);
-        assert!(matches!(r.delivery, Delivery::Delivered { .. }));
+        assert!(matches!(r.delivery, PingResult::Delivered { .. }));
         assert_eq!(r.tries.len(), 3);
         assert_eq!(r.sleeps, vec![backoff(0, 0.0), backoff(1, 0.0)]);
     }
@@ -348,7 +348,7 @@ mod tests {
     #[test]
     fn not_found_is_not_retried() {
         let r = run(vec![status(404), status(200)], 5, BUDGET, TRY);
-        assert_eq!(r.delivery, Delivery::Refused { status: 404 });
+        assert_eq!(r.delivery, PingResult::Refused { status: 404 });
         assert_eq!(r.tries.len(), 1);
         assert!(r.sleeps.is_empty());
     }
@@ -357,7 +357,7 @@ mod tests {
     fn a_redirect_is_not_delivered_and_not_retried() {
         for code in [301, 307, 308] {
             let r = run(vec![status(code), status(200)], 5, BUDGET, TRY);
-            assert_eq!(r.delivery, Delivery::Refused { status: code });
+            assert_eq!(r.delivery, PingResult::Refused { status: code });
             assert_eq!(r.tries.len(), 1);
             assert!(r.sleeps.is_empty());
         }
@@ -369,7 +369,7 @@ mod tests {
         assert_eq!(r.tries.len(), 4);
         assert_eq!(r.sleeps.len(), 3);
         match r.delivery {
-            Delivery::NotDelivered { last, tries } => {
+            PingResult::NotDelivered { last, tries } => {
                 assert_eq!(tries, 4);
                 assert_eq!(last, "connection refused");
             }
@@ -395,7 +395,7 @@ mod tests {
         assert_eq!(r.tries.len(), 2);
         assert_eq!(r.sleeps.len(), 1);
         match r.delivery {
-            Delivery::NotDelivered { last, .. } => assert!(last.contains("budget"), "{last}"),
+            PingResult::NotDelivered { last, .. } => assert!(last.contains("budget"), "{last}"),
             other => panic!("{other:?}"),
         }
     }
@@ -406,7 +406,7 @@ mod tests {
         assert_eq!(r.tries.len(), 0);
         assert!(matches!(
             r.delivery,
-            Delivery::NotDelivered { tries: 0, .. }
+            PingResult::NotDelivered { tries: 0, .. }
         ));
     }
 
@@ -431,7 +431,7 @@ mod tests {
         };
         let d = deliver(&script, &pause, policy, &window, "u", b"", &mut || 0.5);
         assert!(
-            matches!(d, Delivery::NotDelivered { tries: 2, .. }),
+            matches!(d, PingResult::NotDelivered { tries: 2, .. }),
             "{d:?}"
         );
     }
@@ -456,7 +456,7 @@ mod tests {
         };
         let d = deliver(&script, &pause, policy, &window, "u", b"", &mut || 0.5);
         assert!(
-            matches!(d, Delivery::NotDelivered { tries: 1, .. }),
+            matches!(d, PingResult::NotDelivered { tries: 1, .. }),
             "{d:?}"
         );
         assert!(pause.sleeps.borrow().is_empty());

@@ -7,7 +7,7 @@ use std::io::Read;
 use clap::CommandFactory;
 
 use super::endpoint::{self, Resolver};
-use super::retry::{Delivery, status_text};
+use super::retry::{PingResult, status_text};
 use crate::cli::{Cli, PingOptions};
 use crate::config::{self, ConfigSource, WrapperFile};
 
@@ -29,18 +29,18 @@ impl Say {
     }
 
     /// Says what went wrong with a ping, if anything; true when it was delivered.
-    pub fn report(&self, what: &str, url: &str, delivery: &Delivery) -> bool {
+    pub fn report(&self, what: &str, url: &str, delivery: &PingResult) -> bool {
         match delivery {
-            Delivery::Delivered { .. } => return true,
-            Delivery::Refused { status } if (300..400).contains(status) => self.warn(&format!(
+            PingResult::Delivered { .. } => return true,
+            PingResult::Refused { status } if (300..400).contains(status) => self.warn(&format!(
                 "{what} to {url} not delivered: the answer was {}, a redirect hb does not follow; give hb the URL it redirects to",
                 status_text(*status)
             )),
-            Delivery::Refused { status } => self.warn(&format!(
+            PingResult::Refused { status } => self.warn(&format!(
                 "{what} to {url} was refused with {}; check the check's ID, ping key and server",
                 status_text(*status)
             )),
-            Delivery::NotDelivered { last, tries } => {
+            PingResult::NotDelivered { last, tries } => {
                 let tries = match tries {
                     0 => String::new(),
                     1 => " after 1 try".into(),

@@ -25,7 +25,6 @@ use tokio::task::JoinHandle;
 use crate::cli::ServeArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::config::ConfigSource;
-use crate::exit;
 use app::{App, Options};
 use config_file::ServeFile;
 use registry::Registry;
@@ -372,61 +371,32 @@ fn is_loopback(addrs: &[SocketAddr]) -> bool {
     addrs.iter().all(|a| a.ip().is_loopback())
 }
 
-pub fn cmd_serve(args: ServeArgs, source: &ConfigSource) -> i32 {
+pub fn cmd_serve(args: ServeArgs, source: &ConfigSource) -> crate::error::Result<()> {
+    use crate::error::Error;
     let now = SystemClock.now();
-    let file = match config_file::load(source, now) {
-        Ok(file) => file,
-        Err(e) => {
-            eprintln!("hb: {e:#}");
-            return exit::USAGE;
-        }
-    };
-    let settings = match merge(&args, file) {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("hb: config: {e}");
-            return exit::USAGE;
-        }
-    };
-    let addrs = match resolve_listen(&settings.listen) {
-        Ok(addrs) => addrs,
-        Err(e) => {
-            eprintln!("hb: {e}");
-            return exit::USAGE;
-        }
-    };
+    let file = config_file::load(source, now).map_err(|e| Error::Invalid(format!("{e:#}")))?;
+    let settings = merge(&args, file).map_err(|e| Error::Invalid(format!("config: {e}")))?;
+    let addrs = resolve_listen(&settings.listen).map_err(Error::Invalid)?;
     if !is_loopback(&addrs) && !settings.options.has_keys() && !args.insecure {
-        eprintln!(
-            "hb: refusing to listen on {} without an API key; set api_keys in the config file or HB_API_KEY, or pass --insecure",
+        return Err(Error::Invalid(format!(
+            "refusing to listen on {} without an API key; set api_keys in the config file or HB_API_KEY, or pass --insecure",
             settings.listen
-        );
-        return exit::USAGE;
+        )));
     }
     // Every connection is a descriptor: take all the operating system allows.
     if let Err(e) = http::conn::raise_open_file_limit() {
         eprintln!("hb: cannot raise the open-file limit: {e}");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("hb: cannot start the server runtime: {e}");
-            return exit::FAILURE;
-        }
-    };
-    match runtime.block_on(serve_until_signal(args, settings, source.clone())) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("hb: {e:#}");
-            if e.downcast_ref::<ConfigProblem>().is_some() {
-                exit::USAGE
-            } else {
-                exit::FAILURE
-            }
-        }
-    }
+        .context("cannot start the server runtime")?;
+    runtime
+        .block_on(serve_until_signal(args, settings, source.clone()))
+        .map_err(|e| match e.downcast::<ConfigProblem>() {
+            Ok(problem) => Error::Invalid(problem.0),
+            Err(e) => Error::Failed(e),
+        })
 }
 
 async fn serve_until_signal(

@@ -32,7 +32,7 @@ const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// The delay before retry number `attempts` (1-based): 5 s doubling to 15 min, with
 /// ±20 % jitter drawn from `jitter` in [0, 1).
-pub fn backoff(attempts: u32, jitter: f64) -> Duration {
+pub fn retry_delay(attempts: u32, jitter: f64) -> Duration {
     let base = 5.0 * 2f64.powi(attempts.saturating_sub(1).min(20) as i32);
     let capped = base.min(15.0 * 60.0);
     Duration::from_secs_f64(capped * (0.8 + 0.4 * jitter))
@@ -96,12 +96,12 @@ pub fn policy_for(options: &Options, name: &str, kind: &ChannelKind) -> Policy {
 }
 
 /// What to record after an attempt.
-fn settle(row: &OutboxRow, delivery: &Delivery, now: Timestamp) -> AttemptRow {
+fn attempt_row(row: &OutboxRow, delivery: &Delivery, now: Timestamp) -> AttemptRow {
     let attempts = row.attempts + 1;
     let age = Duration::from_millis((now.as_millisecond() - row.created_ms).max(0) as u64);
     let give_up = !delivery.ok && !delivery.permanent && age >= GIVE_UP_AFTER;
     let done = delivery.ok || delivery.permanent || give_up;
-    let next = now.as_millisecond() + backoff(attempts, fastrand::f64()).as_millis() as i64;
+    let next = now.as_millisecond() + retry_delay(attempts, fastrand::f64()).as_millis() as i64;
     AttemptRow {
         id: row.id,
         attempts,
@@ -162,7 +162,7 @@ async fn attempt(app: Arc<App>, row: OutboxRow, slot: Slot) {
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let recorded = app
-        .change(|reg, now, ops| reg.record_attempt(settle(&row, &delivery, now), ops))
+        .change(|reg, now, ops| reg.record_attempt(attempt_row(&row, &delivery, now), ops))
         .await;
     if let Err(e) = recorded {
         eprintln!(
@@ -265,12 +265,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        assert_eq!(backoff(1, 0.5), Duration::from_secs(5));
-        assert_eq!(backoff(2, 0.5), Duration::from_secs(10));
-        assert_eq!(backoff(3, 0.5), Duration::from_secs(20));
-        assert_eq!(backoff(40, 0.5), Duration::from_secs(900));
-        assert!(backoff(1, 0.0) >= Duration::from_secs(4));
-        assert!(backoff(1, 0.999) <= Duration::from_secs(6));
+    fn retry_delay_doubles_with_jitter_and_is_capped() {
+        assert_eq!(retry_delay(1, 0.5), Duration::from_secs(5));
+        assert_eq!(retry_delay(2, 0.5), Duration::from_secs(10));
+        assert_eq!(retry_delay(3, 0.5), Duration::from_secs(20));
+        assert_eq!(retry_delay(40, 0.5), Duration::from_secs(900));
+        assert!(retry_delay(1, 0.0) >= Duration::from_secs(4));
+        assert!(retry_delay(1, 0.999) <= Duration::from_secs(6));
     }
 }

@@ -29,17 +29,8 @@ pub struct ChannelEntry {
     pub managed: bool,
 }
 
-/// An API error: the status code it becomes and its message.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ApiError {
-    BadRequest(String),
-    NotFound(String),
-    Conflict(String),
-    /// 403: not allowed for anyone through the API.
-    Forbidden(String),
-    /// 503: storage failed; the change was not made.
-    Unavailable(String),
-}
+/// Errors of changes are hb's one error type.
+pub use crate::error::Error as ApiError;
 
 /// Who sent a ping and how; recorded with it.
 #[derive(Debug, Clone, Default)]
@@ -637,7 +628,7 @@ impl Registry {
         managed: bool,
         ops: &mut Vec<Op>,
     ) -> Result<Uuid, ApiError> {
-        let settings = Settings::from_spec(spec, now, managed).map_err(ApiError::BadRequest)?;
+        let settings = Settings::from_spec(spec, now, managed).map_err(ApiError::Invalid)?;
         self.check_channels(&settings)?;
         self.check_unique(&settings, None)?;
         let mut entry = Entry {
@@ -669,7 +660,7 @@ impl Registry {
         for (field, name) in named {
             if !self.channels.contains_key(name) {
                 let known: Vec<&str> = self.channels.keys().map(String::as_str).collect();
-                return Err(ApiError::BadRequest(format!(
+                return Err(ApiError::Invalid(format!(
                     "{field}: there is no channel named {name:?}; create it first or use one of: {}",
                     if known.is_empty() {
                         "(no channel yet)".to_string()
@@ -737,13 +728,13 @@ impl Registry {
         if let Some(new_uuid) = patch.get("uuid")
             && new_uuid.as_str() != Some(uuid.to_string().as_str())
         {
-            return Err(ApiError::BadRequest(
+            return Err(ApiError::Invalid(
                 "uuid: a check's uuid cannot be changed".into(),
             ));
         }
-        let spec = merge_patch(&entry.settings.to_spec(), patch).map_err(ApiError::BadRequest)?;
-        let settings = Settings::from_spec(&spec, now, entry.settings.managed)
-            .map_err(ApiError::BadRequest)?;
+        let spec = merge_patch(&entry.settings.to_spec(), patch).map_err(ApiError::Invalid)?;
+        let settings =
+            Settings::from_spec(&spec, now, entry.settings.managed).map_err(ApiError::Invalid)?;
         self.replace(uuid, settings, ops)
     }
 
@@ -1030,14 +1021,7 @@ impl Registry {
                     declared.insert(uuid);
                 }),
             };
-            if let Err(
-                ApiError::BadRequest(e)
-                | ApiError::Conflict(e)
-                | ApiError::NotFound(e)
-                | ApiError::Forbidden(e)
-                | ApiError::Unavailable(e),
-            ) = result
-            {
+            if let Err(e) = result {
                 problems.push(format!("[[check]] {name:?}: {e}"));
             }
         }

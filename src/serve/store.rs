@@ -7,7 +7,6 @@
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -128,11 +127,50 @@ pub trait Store: Send + 'static {
     fn rollback(&mut self);
 }
 
-/// Reads history; safe to call from many threads.
+/// A stored ping, as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PingEntry {
+    pub n: i64,
+    pub at_ms: i64,
+    pub kind: String,
+    pub exit_code: Option<i64>,
+    pub rid: Option<String>,
+    pub remote_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub method: String,
+    pub body: Option<String>,
+    pub duration: Option<f64>,
+}
+
+/// A stored status change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlipEntry {
+    pub at_ms: i64,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+}
+
+/// A stored delivery (done or still being tried).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationEntry {
+    pub event_id: String,
+    pub event: String,
+    pub channel: String,
+    /// The last attempt, or the time it was queued.
+    pub at_ms: i64,
+    pub attempts: i64,
+    pub done: bool,
+    pub ok: bool,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// Reads history, newest first; safe to call from many threads.
 pub trait History: Send + Sync + 'static {
-    fn pings(&self, uuid: &str, limit: usize) -> Result<Vec<Value>>;
-    fn flips(&self, uuid: &str, limit: usize) -> Result<Vec<Value>>;
-    fn notifications(&self, uuid: &str, limit: usize) -> Result<Vec<Value>>;
+    fn pings(&self, uuid: &str, limit: usize) -> Result<Vec<PingEntry>>;
+    fn flips(&self, uuid: &str, limit: usize) -> Result<Vec<FlipEntry>>;
+    fn notifications(&self, uuid: &str, limit: usize) -> Result<Vec<NotificationEntry>>;
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -516,71 +554,64 @@ fn apply(tx: &Connection, op: &Op) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn time_text(ms: i64) -> Value {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| Value::String(super::check::rfc3339(t)))
-        .unwrap_or(Value::Null)
-}
-
 impl History for SqliteHistory {
-    fn pings(&self, uuid: &str, limit: usize) -> Result<Vec<Value>> {
+    fn pings(&self, uuid: &str, limit: usize) -> Result<Vec<PingEntry>> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let mut stmt = conn.prepare_cached(
             "SELECT n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration
              FROM pings WHERE check_uuid = ?1 ORDER BY n DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![uuid, limit as i64], |r| {
-            Ok(json!({
-                "n": r.get::<_, i64>(0)?,
-                "at": time_text(r.get(1)?),
-                "kind": r.get::<_, String>(2)?,
-                "exit_code": r.get::<_, Option<i64>>(3)?,
-                "rid": r.get::<_, Option<String>>(4)?,
-                "remote_addr": r.get::<_, Option<String>>(5)?,
-                "user_agent": r.get::<_, Option<String>>(6)?,
-                "method": r.get::<_, String>(7)?,
-                "body": r.get::<_, Option<String>>(8)?,
-                "duration": r.get::<_, Option<f64>>(9)?,
-            }))
+            Ok(PingEntry {
+                n: r.get(0)?,
+                at_ms: r.get(1)?,
+                kind: r.get(2)?,
+                exit_code: r.get(3)?,
+                rid: r.get(4)?,
+                remote_addr: r.get(5)?,
+                user_agent: r.get(6)?,
+                method: r.get(7)?,
+                body: r.get(8)?,
+                duration: r.get(9)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn flips(&self, uuid: &str, limit: usize) -> Result<Vec<Value>> {
+    fn flips(&self, uuid: &str, limit: usize) -> Result<Vec<FlipEntry>> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let mut stmt = conn.prepare_cached(
             "SELECT at_ms, from_status, to_status, reason FROM flips WHERE check_uuid = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![uuid, limit as i64], |r| {
-            Ok(json!({
-                "at": time_text(r.get(0)?),
-                "from": r.get::<_, String>(1)?,
-                "to": r.get::<_, String>(2)?,
-                "reason": r.get::<_, String>(3)?,
-            }))
+            Ok(FlipEntry {
+                at_ms: r.get(0)?,
+                from: r.get(1)?,
+                to: r.get(2)?,
+                reason: r.get(3)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn notifications(&self, uuid: &str, limit: usize) -> Result<Vec<Value>> {
+    fn notifications(&self, uuid: &str, limit: usize) -> Result<Vec<NotificationEntry>> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let mut stmt = conn.prepare_cached(
             "SELECT event_id, event, channel, COALESCE(last_attempt_ms, created_ms), attempts, done, ok, status_code, error
              FROM outbox WHERE check_uuid = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![uuid, limit as i64], |r| {
-            let done: bool = r.get(5)?;
-            let ok: bool = r.get(6)?;
-            Ok(json!({
-                "event_id": r.get::<_, String>(0)?,
-                "event": r.get::<_, String>(1)?,
-                "channel": r.get::<_, String>(2)?,
-                "at": time_text(r.get(3)?),
-                "attempts": r.get::<_, i64>(4)?,
-                "ok": if done || ok { Value::Bool(ok) } else { Value::Null },
-                "status_code": r.get::<_, Option<i64>>(7)?,
-                "error": r.get::<_, Option<String>>(8)?,
-            }))
+            Ok(NotificationEntry {
+                event_id: r.get(0)?,
+                event: r.get(1)?,
+                channel: r.get(2)?,
+                at_ms: r.get(3)?,
+                attempts: r.get(4)?,
+                done: r.get(5)?,
+                ok: r.get(6)?,
+                status_code: r.get(7)?,
+                error: r.get(8)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

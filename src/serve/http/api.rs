@@ -18,6 +18,7 @@ use crate::serve::notify::{ChannelKind, Event};
 use crate::serve::outbox;
 use crate::serve::registry::{ApiError, valid_channel_name};
 use crate::serve::status::Status;
+use crate::serve::store::{FlipEntry, History, NotificationEntry, PingEntry};
 
 /// Largest management request body.
 const BODY_LIMIT: usize = 1024 * 1024;
@@ -33,14 +34,14 @@ fn storage(e: String) -> ApiError {
 /// A JSON object body, or a 400 that says what is wrong.
 async fn json_object(body: Body) -> Result<Map<String, Value>, ApiError> {
     let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-        ApiError::BadRequest("body: larger than 1 MiB; send at most 1 MiB of JSON".into())
+        ApiError::Invalid("body: larger than 1 MiB; send at most 1 MiB of JSON".into())
     })?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::BadRequest(format!("body: malformed JSON ({e}); send a JSON object"))
+        ApiError::Invalid(format!("body: malformed JSON ({e}); send a JSON object"))
     })?;
     match value {
         Value::Object(map) => Ok(map),
-        _ => Err(ApiError::BadRequest("body: expected a JSON object".into())),
+        _ => Err(ApiError::Invalid("body: expected a JSON object".into())),
     }
 }
 
@@ -83,7 +84,7 @@ pub async fn list_checks(
     if let Some(s) = status
         && !Status::ALL.iter().any(|x| x.as_str() == s)
     {
-        return Err(ApiError::BadRequest(format!(
+        return Err(ApiError::Invalid(format!(
             "status: {s:?} is not a status; use new, up, late, down, running or paused"
         )));
     }
@@ -121,7 +122,7 @@ pub async fn create_check(
     body: Body,
 ) -> ApiResult {
     let map = json_object(body).await?;
-    let spec = parse_spec(Value::Object(map)).map_err(ApiError::BadRequest)?;
+    let spec = parse_spec(Value::Object(map)).map_err(ApiError::Invalid)?;
     let uuid = app
         .change(|reg, now, ops| reg.create(&spec, now, false, ops))
         .await
@@ -194,12 +195,52 @@ pub async fn resume(
     Ok(check_answer(&app, uuid, &headers, StatusCode::OK, access))
 }
 
+/// A stored time as the API shows it.
+fn time_text(ms: i64) -> Value {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| Value::String(crate::serve::check::rfc3339(t)))
+        .unwrap_or(Value::Null)
+}
+
+fn ping_json(p: PingEntry) -> Value {
+    json!({
+        "n": p.n,
+        "at": time_text(p.at_ms),
+        "kind": p.kind,
+        "exit_code": p.exit_code,
+        "rid": p.rid,
+        "remote_addr": p.remote_addr,
+        "user_agent": p.user_agent,
+        "method": p.method,
+        "body": p.body,
+        "duration": p.duration,
+    })
+}
+
+fn flip_json(f: FlipEntry) -> Value {
+    json!({"at": time_text(f.at_ms), "from": f.from, "to": f.to, "reason": f.reason})
+}
+
+fn notification_json(n: NotificationEntry) -> Value {
+    json!({
+        "event_id": n.event_id,
+        "event": n.event,
+        "channel": n.channel,
+        "at": time_text(n.at_ms),
+        "attempts": n.attempts,
+        // null while the delivery is still being tried
+        "ok": if n.done || n.ok { Value::Bool(n.ok) } else { Value::Null },
+        "status_code": n.status_code,
+        "error": n.error,
+    })
+}
+
 /// One of a check's history lists, read on a blocking thread.
 async fn history(
     app: Arc<App>,
     uuid: String,
     key: &'static str,
-    read: fn(&dyn crate::serve::store::History, &str, usize) -> anyhow::Result<Vec<Value>>,
+    read: fn(&dyn History, &str, usize) -> anyhow::Result<Vec<Value>>,
 ) -> ApiResult {
     let uuid = parse_uuid(&uuid)?;
     if !app.registry().checks.contains_key(&uuid) {
@@ -215,15 +256,27 @@ async fn history(
 }
 
 pub async fn pings(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
-    history(app, uuid, "pings", |h, u, n| h.pings(u, n)).await
+    history(app, uuid, "pings", |h, u, n| {
+        Ok(h.pings(u, n)?.into_iter().map(ping_json).collect())
+    })
+    .await
 }
 
 pub async fn flips(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
-    history(app, uuid, "flips", |h, u, n| h.flips(u, n)).await
+    history(app, uuid, "flips", |h, u, n| {
+        Ok(h.flips(u, n)?.into_iter().map(flip_json).collect())
+    })
+    .await
 }
 
 pub async fn notifications(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
-    history(app, uuid, "notifications", |h, u, n| h.notifications(u, n)).await
+    history(app, uuid, "notifications", |h, u, n| {
+        Ok(h.notifications(u, n)?
+            .into_iter()
+            .map(notification_json)
+            .collect())
+    })
+    .await
 }
 
 // Channels.
@@ -248,7 +301,7 @@ fn channel_kind(
 ) -> Result<ChannelKind, ApiError> {
     map.remove("name");
     map.remove("managed");
-    ChannelKind::merge(stored, &Value::Object(map), patch).map_err(ApiError::BadRequest)
+    ChannelKind::merge(stored, &Value::Object(map), patch).map_err(ApiError::Invalid)
 }
 
 /// Refuses a destination on a private address (checked again at every delivery;
@@ -264,7 +317,7 @@ async fn check_targets(app: &Arc<App>, name: &str, kind: &ChannelKind) -> Result
     })
     .await
     .map_err(|e| storage(e.to_string()))?
-    .map_err(ApiError::BadRequest)
+    .map_err(ApiError::Invalid)
 }
 
 pub async fn list_channels(State(app): State<Arc<App>>) -> ApiResult {
@@ -276,11 +329,11 @@ pub async fn create_channel(State(app): State<Arc<App>>, body: Body) -> ApiResul
     let name = match map.get("name") {
         Some(Value::String(n)) if valid_channel_name(n) => n.clone(),
         Some(other) => {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ApiError::Invalid(format!(
                 "name: {other} is not accepted; use letters, digits, '-' and '_' (at most 64)"
             )));
         }
-        None => return Err(ApiError::BadRequest("name: required, e.g. \"ops\"".into())),
+        None => return Err(ApiError::Invalid("name: required, e.g. \"ops\"".into())),
     };
     if map.get("kind").and_then(Value::as_str) == Some("command") {
         return Err(command_from_file());
@@ -322,7 +375,7 @@ pub async fn patch_channel(
     if let Some(new_name) = patch.get("name")
         && new_name.as_str() != Some(name.as_str())
     {
-        return Err(ApiError::BadRequest(
+        return Err(ApiError::Invalid(
             "name: a channel cannot be renamed; create a new one and delete this one".into(),
         ));
     }

@@ -71,13 +71,9 @@ pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match self {
-            ApiError::BadRequest(m) => error(StatusCode::BAD_REQUEST, m),
-            ApiError::NotFound(m) => error(StatusCode::NOT_FOUND, m),
-            ApiError::Conflict(m) => error(StatusCode::CONFLICT, m),
-            ApiError::Forbidden(m) => error(StatusCode::FORBIDDEN, m),
-            ApiError::Unavailable(m) => error(StatusCode::SERVICE_UNAVAILABLE, m),
-        }
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        error(status, self.message())
     }
 }
 
