@@ -18,3 +18,4 @@ mod run_supervise;
 mod schedule_cli;
 mod serve_alerts;
 mod serve_api;
+mod serve_openapi;

@@ -1,6 +1,7 @@
 //! The HTTP surface: ping endpoints, the management API, health and metrics.
 
 mod api;
+pub mod openapi;
 mod ping;
 
 use axum::Router;
@@ -54,6 +55,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(management)
         .route("/api/v1/ping/{*rest}", any(ping::ping))
         .route("/ping/{*rest}", any(ping::ping))
+        .route("/api/v1/openapi.json", get(openapi::serve_openapi))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(fallback)
