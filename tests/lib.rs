@@ -20,4 +20,5 @@ mod serve_alerts;
 mod serve_api;
 mod serve_changes;
 mod serve_conn;
+mod serve_openapi;
 mod serve_trust;

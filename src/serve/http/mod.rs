@@ -3,6 +3,7 @@
 mod api;
 pub mod conn;
 mod guard;
+pub mod openapi;
 mod ping;
 
 use axum::Router;
@@ -54,6 +55,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/channels/{name}/test", post(api::test_channel))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi::serve_openapi))
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .merge(management)
