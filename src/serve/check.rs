@@ -341,7 +341,8 @@ impl Settings {
         }
         if let Some(bad) = tags.iter().find(|t| t.trim().is_empty()) {
             return Err(format!(
-                "tags: {bad:?} is empty; tags must be non-empty strings"
+                "tags: {} is empty; tags must be non-empty strings",
+                quote(bad)
             ));
         }
         let schedule = match (&spec.interval, &spec.cron) {

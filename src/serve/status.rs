@@ -279,9 +279,11 @@ impl State {
                     return (Status::Up, None, None);
                 };
                 let alert_at = self.held(plus(next_due, s.grace()));
-                let status = if now >= alert_at {
-                    Status::Down
-                } else if now >= next_due {
+                if now >= alert_at {
+                    // Missed, and the engine has not ticked yet: down shows no times.
+                    return (Status::Down, None, None);
+                }
+                let status = if now >= next_due {
                     Status::Late
                 } else {
                     Status::Up
