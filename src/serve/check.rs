@@ -889,6 +889,29 @@ mod tests {
         assert_eq!(s.slow_min(), Duration::from_secs(1));
     }
 
+    /// Config as code goes the same way: a `[[check]]` table as the config file reads it.
+    #[test]
+    fn a_config_file_check_takes_slow_min_and_is_bounded_too() {
+        let table = |text: &str| {
+            let table: toml::Table = toml::from_str(text).unwrap();
+            parse_spec(serde_json::to_value(table).unwrap())
+        };
+        let spec = table("name = \"job\"\ninterval = \"1h\"\nslow_min = \"2s\"\n").unwrap();
+        let s = Settings::from_spec(&spec, now(), true).unwrap();
+        assert_eq!(s.slow_min(), Duration::from_secs(2));
+        let spec = table("name = \"job\"\ninterval = \"1h\"\nslow_factor = 1e300\n").unwrap();
+        let err = Settings::from_spec(&spec, now(), true).unwrap_err();
+        assert!(
+            err.starts_with("slow_factor: 1e300 is not accepted"),
+            "{err}"
+        );
+        let spec = table("name = \"job\"\ninterval = 9223372036854775807\n").unwrap();
+        let err = Settings::from_spec(&spec, now(), true).unwrap_err();
+        assert!(err.contains("at most 3650d"), "{err}");
+        let err = table("name = \"job\"\ninterval = -1\n").unwrap_err();
+        assert!(err.starts_with("interval: -1 is negative"), "{err}");
+    }
+
     #[test]
     fn errors_echo_at_most_a_short_piece_of_a_huge_value() {
         let huge = "x".repeat(100_000);

@@ -706,6 +706,11 @@ mod tests {
             st.tick(&s, t("2026-01-01T01:09:59Z")).alerts.is_empty(),
             "late alerts nobody"
         );
+        assert_eq!(
+            st.view(&s, alert_at),
+            (Status::Down, None, None),
+            "down shows no times, also before the engine ticks"
+        );
         let out = st.tick(&s, alert_at);
         assert_eq!(events(&out), vec![("down", Some("missed".into()), 0)]);
         assert_eq!(st.view(&s, alert_at), (Status::Down, None, None));
