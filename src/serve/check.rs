@@ -1,40 +1,166 @@
 //! A check's settings: the input form (`CheckSpec`, shared by the API and the config
 //! file), validation into `Settings`, the slug rule, and the JSON the API shows.
+//!
+//! Every number a check takes is bounded here ([`MAX_DURATION`], [`SLOW_FACTOR_MAX`],
+//! …). Input past a bound, from the API or the config file, is refused by
+//! [`Settings::from_spec`] with a message naming the field, what is wrong and what is
+//! accepted. A check stored by an older version that accepted more is loaded by
+//! [`Settings::from_stored`] with its values clamped into the bounds, so it keeps running.
 
 use jiff::Timestamp;
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use std::fmt;
 use std::time::Duration;
 use uuid::Uuid;
 
-use super::schedule::{Schedule, default_grace};
+use super::schedule::{Schedule, default_grace, quote};
 use super::status::State;
 use crate::duration;
 
-/// A duration as JSON or TOML gives it: `"1h30m"`, or a number of seconds.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+/// The longest duration any setting takes: 3650 days (about ten years).
+pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
+/// The default and the largest `slow_factor`; it must also be above 1.
+pub const DEFAULT_SLOW_FACTOR: f64 = 3.0;
+pub const SLOW_FACTOR_MAX: f64 = 1000.0;
+/// A run is `slow` only when it is also longer than this (`slow_min`, default 1s).
+pub const DEFAULT_SLOW_MIN: Duration = Duration::from_secs(1);
+pub const ALERT_AFTER_FAILURES_MAX: u32 = 1000;
+/// Lengths in characters, and counts.
+pub const NAME_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 10_000;
+pub const OWNER_MAX: usize = 200;
+pub const TAGS_MAX: usize = 50;
+pub const TAG_MAX: usize = 100;
+pub const CHANNELS_MAX: usize = 100;
+pub const CHANNEL_NAME_MAX: usize = 200;
+pub const ESCALATION_MAX: usize = 20;
+pub const CRON_MAX: usize = 1000;
+/// A duration's text (`"1d2h3m4s5ms"` is 11 characters).
+pub const DURATION_TEXT_MAX: usize = 100;
+
+const ONE_SECOND: Duration = Duration::from_secs(1);
+
+/// A duration as JSON or TOML gives it: `"1h30m"`, or a whole number of seconds.
+#[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(untagged)]
 pub enum DurationInput {
     Text(String),
     Seconds(u64),
 }
 
-impl DurationInput {
-    fn parse(&self, field: &str) -> Result<Duration, String> {
-        let d = match self {
-            DurationInput::Text(text) => {
-                duration::parse(text).map_err(|e| format!("{field}: {e}"))?
+/// Reads a string or a whole, non-negative number of seconds, with a message saying
+/// which of them is wrong (an untagged enum would only say "did not match").
+impl<'de> Deserialize<'de> for DurationInput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurationVisitor;
+
+        const HINT: &str = "give a duration like \"90s\", \"15m\", \"1h30m\" or \"24h\"";
+
+        impl Visitor<'_> for DurationVisitor {
+            type Value = DurationInput;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(
+                    f,
+                    "a duration like \"90s\", \"1h30m\" or \"24h\", or a whole number of seconds"
+                )
             }
-            DurationInput::Seconds(s) => Duration::from_secs(*s),
-        };
-        if d < Duration::from_secs(1) {
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationInput, E> {
+                Ok(DurationInput::Text(v.to_string()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<DurationInput, E> {
+                Ok(DurationInput::Text(v))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DurationInput, E> {
+                Ok(DurationInput::Seconds(v))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationInput, E> {
+                u64::try_from(v)
+                    .map(DurationInput::Seconds)
+                    .map_err(|_| E::custom(format!("{v} is negative; {HINT}")))
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<DurationInput, E> {
+                if !v.is_finite() || v < 0.0 {
+                    Err(E::custom(format!(
+                        "{v:?} is negative or not a number; {HINT}"
+                    )))
+                } else if v.fract() != 0.0 {
+                    Err(E::custom(format!(
+                        "{v:?} is not a whole number of seconds; {HINT}, or \"1s500ms\""
+                    )))
+                } else if v > MAX_DURATION.as_secs_f64() {
+                    Err(E::custom(format!(
+                        "{v:?} seconds is too long; it must be at most 3650d"
+                    )))
+                } else {
+                    // Whole and within the bound, so exact.
+                    Ok(DurationInput::Seconds(v as u64))
+                }
+            }
+        }
+
+        deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+impl DurationInput {
+    /// The value, not yet bounded; `Err` when it is no duration at all.
+    fn read(&self, field: &str) -> Result<Duration, String> {
+        match self {
+            DurationInput::Text(text) if text.chars().count() > DURATION_TEXT_MAX => Err(format!(
+                "{field}: {} is not a duration; write a number and a unit, e.g. 90s, 15m, 1h30m, 24h or 7d",
+                quote(text)
+            )),
+            DurationInput::Text(text) => duration::parse(text).map_err(|e| format!("{field}: {e}")),
+            DurationInput::Seconds(s) => Ok(Duration::from_secs(*s)),
+        }
+    }
+
+    /// The value as given, for messages.
+    fn shown(&self) -> String {
+        match self {
+            DurationInput::Text(text) => quote(text.trim()),
+            DurationInput::Seconds(s) => format!("{s} seconds"),
+        }
+    }
+
+    /// The value, which must be in `min..=MAX_DURATION` (strict) or is clamped into it.
+    fn parse(&self, field: &str, min: Duration, mode: Mode) -> Result<Duration, String> {
+        let d = self.read(field)?;
+        if mode == Mode::Stored {
+            return Ok(d.clamp(min, MAX_DURATION));
+        }
+        if d < min {
             return Err(format!(
-                "{field}: {} is too short; it must be at least 1s",
-                duration::format(d)
+                "{field}: {} is too short; it must be at least {}",
+                self.shown(),
+                duration::format(min)
+            ));
+        }
+        if d > MAX_DURATION {
+            return Err(format!(
+                "{field}: {} is too long; it must be at most 3650d",
+                self.shown()
             ));
         }
         Ok(d)
     }
+}
+
+/// How [`Settings`] treat a value past a bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Input (API, config file): refused.
+    Strict,
+    /// Stored by a version that accepted more: clamped into the bound.
+    Stored,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -65,6 +191,9 @@ pub struct CheckSpec {
     pub slow_factor: Option<f64>,
     pub slow: Option<bool>,
     pub min_duration: Option<DurationInput>,
+    /// Left out when unset, so a stored spec stays readable by versions without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_min: Option<DurationInput>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,8 +225,40 @@ pub struct Settings {
     pub slow_factor: f64,
     pub slow: bool,
     pub min_duration: Option<Duration>,
+    /// As given; `None` means [`DEFAULT_SLOW_MIN`].
+    pub slow_min: Option<Duration>,
     /// Declared in the config file.
     pub managed: bool,
+}
+
+/// `field: N characters given; at most MAX are accepted` when `text` is too long.
+fn check_length(field: &str, text: &str, max: usize) -> Result<(), String> {
+    let n = text.chars().count();
+    if n > max {
+        return Err(format!(
+            "{field}: {} is {n} characters long; at most {max} are accepted",
+            quote(text)
+        ));
+    }
+    Ok(())
+}
+
+fn check_count(field: &str, what: &str, n: usize, max: usize) -> Result<(), String> {
+    if n > max {
+        return Err(format!(
+            "{field}: {n} {what} given; at most {max} are accepted"
+        ));
+    }
+    Ok(())
+}
+
+/// A list of channel names: at most [`CHANNELS_MAX`], each at most [`CHANNEL_NAME_MAX`]
+/// characters. Whether each names a channel is the registry's to say.
+fn check_channel_names(field: &str, names: &[String]) -> Result<(), String> {
+    check_count(field, "channel names", names.len(), CHANNELS_MAX)?;
+    names
+        .iter()
+        .try_for_each(|name| check_length(field, name, CHANNEL_NAME_MAX))
 }
 
 impl Settings {
@@ -109,8 +270,35 @@ impl Settings {
         self.max_runtime.unwrap_or_else(|| self.grace())
     }
 
-    /// Validates a spec; `now` fixes the default grace of a cron schedule.
+    /// The floor under the slow threshold.
+    pub fn slow_min(&self) -> Duration {
+        self.slow_min.unwrap_or(DEFAULT_SLOW_MIN)
+    }
+
+    /// Validates input (the API, the config file); `now` fixes the default grace of a
+    /// cron schedule and is the time from which a cron must be due again.
     pub fn from_spec(spec: &CheckSpec, now: Timestamp, managed: bool) -> Result<Settings, String> {
+        Settings::build(spec, now, managed, Mode::Strict)
+    }
+
+    /// A spec as stored: what an older version accepted past today's bounds is clamped
+    /// into them (`slow_factor` 1e300 is 1000, an interval of 20 years is 3650d), so the
+    /// check loads and runs; what no version accepted is still an error.
+    pub fn from_stored(
+        spec: &CheckSpec,
+        now: Timestamp,
+        managed: bool,
+    ) -> Result<Settings, String> {
+        Settings::build(spec, now, managed, Mode::Stored)
+    }
+
+    fn build(
+        spec: &CheckSpec,
+        now: Timestamp,
+        managed: bool,
+        mode: Mode,
+    ) -> Result<Settings, String> {
+        let strict = mode == Mode::Strict;
         let name = spec
             .name
             .as_deref()
@@ -118,18 +306,45 @@ impl Settings {
             .filter(|n| !n.is_empty())
             .ok_or("name: required; give the check a name, e.g. \"Backup PostgreSQL\"")?
             .to_string();
+        if strict {
+            check_length("name", &name, NAME_MAX)?;
+        }
         let slug = slugify(&name);
         if slug.is_empty() {
             return Err(format!(
-                "name: {name:?} has no ASCII letter or digit to make a slug from; add one"
+                "name: {} has no ASCII letter or digit to make a slug from; add one",
+                quote(&name)
             ));
         }
         let uuid = match &spec.uuid {
             None => Uuid::new_v4(),
             Some(text) => Uuid::parse_str(text).map_err(|_| {
-                format!("uuid: {text:?} is not a UUID; leave it out to get a random one")
+                format!(
+                    "uuid: {} is not a UUID; leave it out to get a random one",
+                    quote(text)
+                )
             })?,
         };
+        let description = spec.description.clone().unwrap_or_default();
+        let owner = spec.owner.clone().unwrap_or_default();
+        let tags = spec.tags.clone().unwrap_or_default();
+        if strict {
+            check_length("description", &description, DESCRIPTION_MAX)?;
+            check_length("owner", &owner, OWNER_MAX)?;
+            check_count("tags", "tags", tags.len(), TAGS_MAX)?;
+            for tag in &tags {
+                check_length("tags", tag, TAG_MAX)?;
+            }
+            if let Some(channels) = &spec.channels {
+                check_channel_names("channels", channels)?;
+            }
+        }
+        if let Some(bad) = tags.iter().find(|t| t.trim().is_empty()) {
+            return Err(format!(
+                "tags: {} is empty; tags must be non-empty strings",
+                quote(bad)
+            ));
+        }
         let schedule = match (&spec.interval, &spec.cron) {
             (Some(_), Some(_)) => {
                 return Err("interval, cron: give one schedule, not both".into());
@@ -143,34 +358,64 @@ impl Settings {
                         "tz: applies to cron schedules only; remove it or give a cron".into(),
                     );
                 }
-                match interval {
-                    DurationInput::Text(text) => Schedule::parse_interval(text)
-                        .map_err(|e| format!("interval: {}", e.message))?,
-                    DurationInput::Seconds(_) => Schedule::interval(interval.parse("interval")?)
+                match (interval, mode) {
+                    (DurationInput::Text(text), Mode::Strict)
+                        if text.chars().count() <= DURATION_TEXT_MAX =>
+                    {
+                        Schedule::parse_interval(text)
+                            .map_err(|e| format!("interval: {}", e.message))?
+                    }
+                    _ => Schedule::interval(interval.parse("interval", ONE_SECOND, mode)?)
                         .map_err(|e| format!("interval: {}", e.message))?,
                 }
             }
-            (None, Some(cron)) => Schedule::cron(cron, spec.tz.as_deref().unwrap_or("UTC"))
-                .map_err(|e| {
-                    if e.message.starts_with(e.field) {
-                        e.message
-                    } else {
-                        format!("{}: {}", e.field, e.message)
-                    }
-                })?,
+            (None, Some(cron)) => {
+                if strict {
+                    check_length("cron", cron, CRON_MAX)?;
+                }
+                let schedule =
+                    Schedule::cron(cron, spec.tz.as_deref().unwrap_or("UTC")).map_err(|e| {
+                        if e.message.starts_with(e.field) {
+                            e.message
+                        } else {
+                            format!("{}: {}", e.field, e.message)
+                        }
+                    })?;
+                if strict && schedule.next_after(now).is_none() {
+                    return Err(format!(
+                        "cron {}: it is never due in the next 50 years; check that its day-of-month, month and day-of-week fields can meet",
+                        quote(cron.trim())
+                    ));
+                }
+                schedule
+            }
         };
-        let grace_period = opt_duration(&spec.grace_period, "grace_period")?;
-        let max_runtime = opt_duration(&spec.max_runtime, "max_runtime")?;
-        let realert = opt_duration(&spec.realert, "realert")?;
-        let min_duration = opt_duration(&spec.min_duration, "min_duration")?;
-        let escalation = spec
-            .escalation
+        let duration = |input: &Option<DurationInput>, field: &str, min: Duration| {
+            input
+                .as_ref()
+                .map(|d| d.parse(field, min, mode))
+                .transpose()
+        };
+        let grace_period = duration(&spec.grace_period, "grace_period", ONE_SECOND)?;
+        let max_runtime = duration(&spec.max_runtime, "max_runtime", ONE_SECOND)?;
+        let realert = duration(&spec.realert, "realert", ONE_SECOND)?;
+        let min_duration = duration(&spec.min_duration, "min_duration", ONE_SECOND)?;
+        let slow_min = duration(&spec.slow_min, "slow_min", Duration::ZERO)?;
+        let steps = spec.escalation.as_deref().unwrap_or_default();
+        if strict {
+            check_count("escalation", "steps", steps.len(), ESCALATION_MAX)?;
+        }
+        let escalation = steps
             .iter()
-            .flatten()
             .enumerate()
             .map(|(i, step)| {
+                if strict {
+                    check_channel_names(&format!("escalation[{i}].channels"), &step.channels)?;
+                }
                 Ok(Escalation {
-                    after: step.after.parse(&format!("escalation[{i}].after"))?,
+                    after: step
+                        .after
+                        .parse(&format!("escalation[{i}].after"), ONE_SECOND, mode)?,
                     channels: step.channels.clone(),
                 })
             })
@@ -178,28 +423,39 @@ impl Settings {
         if escalation.windows(2).any(|w| w[1].after < w[0].after) {
             return Err("escalation: steps must be in order of their after times".into());
         }
-        if spec.alert_after_failures == Some(0) {
-            return Err("alert_after_failures: must be at least 1".into());
-        }
-        let slow_factor = spec.slow_factor.unwrap_or(3.0);
-        if !(slow_factor.is_finite() && slow_factor > 1.0) {
+        let alert_after_failures = match spec.alert_after_failures {
+            Some(0) => {
+                return Err(format!(
+                    "alert_after_failures: 0 is not accepted; give a number from 1 to {ALERT_AFTER_FAILURES_MAX}"
+                ));
+            }
+            Some(n) if n > ALERT_AFTER_FAILURES_MAX && strict => {
+                return Err(format!(
+                    "alert_after_failures: {n} is too large; give a number from 1 to {ALERT_AFTER_FAILURES_MAX}"
+                ));
+            }
+            n => n.map(|n| n.min(ALERT_AFTER_FAILURES_MAX)),
+        };
+        let slow_factor = spec.slow_factor.unwrap_or(DEFAULT_SLOW_FACTOR);
+        let slow_factor = if slow_factor.is_finite()
+            && slow_factor > 1.0
+            && slow_factor <= SLOW_FACTOR_MAX
+        {
+            slow_factor
+        } else if !strict && slow_factor > SLOW_FACTOR_MAX {
+            SLOW_FACTOR_MAX
+        } else {
             return Err(format!(
-                "slow_factor: {slow_factor} is not accepted; use a number above 1, e.g. 3"
+                "slow_factor: {slow_factor:?} is not accepted; give a number above 1 and at most 1000, e.g. 3"
             ));
-        }
-        let tags = spec.tags.clone().unwrap_or_default();
-        if let Some(bad) = tags.iter().find(|t| t.trim().is_empty()) {
-            return Err(format!(
-                "tags: {bad:?} is empty; tags must be non-empty strings"
-            ));
-        }
+        };
         let default_grace = default_grace(schedule.period(now));
         Ok(Settings {
             uuid,
             name,
             slug,
-            description: spec.description.clone().unwrap_or_default(),
-            owner: spec.owner.clone().unwrap_or_default(),
+            description,
+            owner,
             tags,
             schedule,
             grace_period,
@@ -208,15 +464,16 @@ impl Settings {
             channels: spec.channels.clone(),
             realert,
             escalation,
-            alert_after_failures: spec.alert_after_failures,
+            alert_after_failures,
             slow_factor,
             slow: spec.slow.unwrap_or(true),
             min_duration,
+            slow_min,
             managed,
         })
     }
 
-    /// The settings back in input form (a defaulted grace stays unset).
+    /// The settings back in input form (a defaulted grace or slow_min stays unset).
     pub fn to_spec(&self) -> CheckSpec {
         let text = |d: Duration| DurationInput::Text(duration::format(d));
         CheckSpec {
@@ -248,6 +505,7 @@ impl Settings {
             slow_factor: Some(self.slow_factor),
             slow: Some(self.slow),
             min_duration: self.min_duration.map(text),
+            slow_min: self.slow_min.map(text),
         }
     }
 
@@ -287,6 +545,7 @@ impl Settings {
             "alert_after_failures": self.alert_after_failures,
             "slow_factor": self.slow_factor,
             "slow": self.slow,
+            "slow_min": fmt(self.slow_min()),
             "min_duration": opt(self.min_duration),
             "status": status.as_str(),
             "last_ping": time(state.last_ping),
@@ -302,10 +561,6 @@ impl Settings {
             "managed": self.managed,
         })
     }
-}
-
-fn opt_duration(input: &Option<DurationInput>, field: &str) -> Result<Option<Duration>, String> {
-    input.as_ref().map(|d| d.parse(field)).transpose()
 }
 
 /// RFC 3339 in UTC to the millisecond (`2026-01-01T03:00:00Z`, `…:00.250Z`).
@@ -344,8 +599,8 @@ pub fn merge_patch(current: &CheckSpec, patch: &Map<String, Value>) -> Result<Ch
     if patch.contains_key("interval") && patch.contains_key("cron") {
         return Err("interval, cron: give one schedule, not both".into());
     }
-    let Value::Object(mut base) = serde_json::to_value(current).expect("a spec serializes") else {
-        unreachable!("a spec is an object")
+    let Ok(Value::Object(mut base)) = serde_json::to_value(current) else {
+        return Err("the check's current settings cannot be read back; send them all".into());
     };
     if patch.get("cron").is_some_and(|v| !v.is_null()) {
         base.remove("interval");
@@ -364,13 +619,29 @@ pub fn merge_patch(current: &CheckSpec, patch: &Map<String, Value>) -> Result<Ch
 pub fn parse_spec(value: Value) -> Result<CheckSpec, String> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
+        let inner = shorten(e.into_inner().to_string());
         if path == "." || inner.starts_with("unknown field") {
             inner
         } else {
             format!("{path}: {inner}")
         }
     })
+}
+
+/// serde's messages quote the value they refuse (`invalid type: string "…", expected
+/// f64`); a huge value is cut in the middle, keeping what is expected.
+fn shorten(message: String) -> String {
+    const KEEP: usize = 300;
+    if message.len() <= KEEP {
+        return message;
+    }
+    let head = |text: &str, n: usize| text.chars().take(n).collect::<String>();
+    match message.rfind(", expected ") {
+        Some(i) if message.len() - i <= 1000 => {
+            format!("{}…{}", head(&message[..i], 100), &message[i..])
+        }
+        _ => format!("{}…", head(&message, KEEP)),
+    }
 }
 
 #[cfg(test)]
@@ -474,6 +745,188 @@ mod tests {
         assert_eq!(v["next_due"], Value::Null);
         assert_eq!(v["last_duration"], Value::Null);
         assert_eq!(v["ping_url"], format!("http://h/api/v1/ping/{}", s.uuid));
+    }
+
+    /// Every number is bounded: each refusal names the field, what is wrong and what
+    /// is accepted.
+    #[test]
+    fn numbers_out_of_bounds_are_refused_with_the_field_and_the_bound() {
+        let base = json!({"name": "x", "interval": "1h"});
+        let with = |key: &str, value: Value| {
+            let mut v = base.clone();
+            v[key] = value;
+            v
+        };
+        let long_name = "n".repeat(201);
+        let cases = [
+            (with("slow_factor", json!(1e300)), "slow_factor", "1000"),
+            (with("slow_factor", json!(1000.5)), "slow_factor", "1000"),
+            (with("slow_factor", json!(1.0)), "slow_factor", "above 1"),
+            (
+                json!({"name": "x", "interval": 18446744073709551615u64}),
+                "interval",
+                "3650d",
+            ),
+            (
+                json!({"name": "x", "interval": "3651d"}),
+                "interval",
+                "3650d",
+            ),
+            (json!({"name": "x", "interval": -5}), "interval", "negative"),
+            (json!({"name": "x", "interval": 1.5}), "interval", "whole"),
+            (json!({"name": "x", "interval": 1e300}), "interval", "3650d"),
+            (
+                with("grace_period", json!("3651d")),
+                "grace_period",
+                "3650d",
+            ),
+            (
+                with("max_runtime", json!(315_360_001)),
+                "max_runtime",
+                "3650d",
+            ),
+            (with("realert", json!("522w")), "realert", "3650d"),
+            (
+                with("min_duration", json!("9999d")),
+                "min_duration",
+                "3650d",
+            ),
+            (with("slow_min", json!("3651d")), "slow_min", "3650d"),
+            (
+                with("escalation", json!([{"after": "3651d", "channels": []}])),
+                "escalation[0].after",
+                "3650d",
+            ),
+            (
+                with("alert_after_failures", json!(1001)),
+                "alert_after_failures",
+                "1000",
+            ),
+            (
+                with("alert_after_failures", json!(0)),
+                "alert_after_failures",
+                "1",
+            ),
+            (json!({"name": long_name, "interval": "1h"}), "name", "200"),
+            (json!({"name": "   ", "interval": "1h"}), "name", "required"),
+            (
+                with("description", json!("d".repeat(10_001))),
+                "description",
+                "10000",
+            ),
+            (with("owner", json!("o".repeat(201))), "owner", "200"),
+            (with("tags", json!(vec!["t"; 51])), "tags", "50"),
+            (with("tags", json!(["t".repeat(101)])), "tags", "100"),
+            (with("channels", json!(vec!["c"; 101])), "channels", "100"),
+            (
+                json!({"name": "x", "cron": "0 0 */31 * 1#2"}),
+                "cron",
+                "never",
+            ),
+            (
+                json!({"name": "x", "cron": "* ".repeat(600)}),
+                "cron",
+                "1000",
+            ),
+        ];
+        for (input, field, bound) in cases {
+            let err = parse_spec(input.clone())
+                .and_then(|spec| Settings::from_spec(&spec, now(), false).map(|_| ()))
+                .expect_err(&format!("{input} is refused"));
+            assert!(err.starts_with(field), "{field}: {err}");
+            assert!(err.contains(bound), "{field} names {bound}: {err}");
+            assert!(err.len() < 400, "a short message: {err}");
+        }
+        // The bounds themselves are fine.
+        let at_bounds = json!({
+            "name": "n".repeat(200), "interval": "3650d", "grace_period": 315_360_000,
+            "slow_factor": 1000, "alert_after_failures": 1000, "slow_min": "0s",
+            "escalation": [{"after": "3650d", "channels": []}],
+        });
+        Settings::from_spec(&spec(at_bounds), now(), false).unwrap();
+    }
+
+    #[test]
+    fn a_stored_check_with_a_wild_value_still_loads_clamped() {
+        let stored = spec(json!({
+            "name": "x", "interval": 18446744073709551615u64, "slow_factor": 1e300,
+            "grace_period": "9999d", "alert_after_failures": 4_000_000_000u32,
+        }));
+        assert!(Settings::from_spec(&stored, now(), false).is_err());
+        let s = Settings::from_stored(&stored, now(), false).unwrap();
+        assert_eq!(s.slow_factor, SLOW_FACTOR_MAX);
+        assert_eq!(s.grace(), MAX_DURATION);
+        assert!(matches!(s.schedule, Schedule::Interval(d) if d == MAX_DURATION));
+        assert_eq!(s.alert_after_failures, Some(ALERT_AFTER_FAILURES_MAX));
+    }
+
+    #[test]
+    fn slow_min_defaults_to_one_second_and_round_trips() {
+        let s = Settings::from_spec(&spec(json!({"name": "a", "interval": "1h"})), now(), false)
+            .unwrap();
+        assert_eq!(s.slow_min(), Duration::from_secs(1));
+        let v = s.to_json(&State::default(), now(), "http://h");
+        assert_eq!(v["slow_min"], "1s");
+        assert_eq!(s.to_spec().slow_min, None, "a default stays unset");
+        let stored = serde_json::to_value(s.to_spec()).unwrap();
+        assert!(
+            stored.get("slow_min").is_none(),
+            "older versions can read it"
+        );
+        let patch = json!({"slow_min": "2s500ms"});
+        let merged = merge_patch(&s.to_spec(), patch.as_object().unwrap()).unwrap();
+        let s = Settings::from_spec(&merged, now(), false).unwrap();
+        assert_eq!(s.slow_min(), Duration::from_millis(2500));
+        assert_eq!(
+            s.to_json(&State::default(), now(), "http://h")["slow_min"],
+            "2s500ms"
+        );
+        let again = Settings::from_spec(&s.to_spec(), now(), false).unwrap();
+        assert_eq!(again.slow_min(), Duration::from_millis(2500));
+        let patch = json!({"slow_min": null});
+        let merged = merge_patch(&s.to_spec(), patch.as_object().unwrap()).unwrap();
+        let s = Settings::from_spec(&merged, now(), false).unwrap();
+        assert_eq!(s.slow_min(), Duration::from_secs(1));
+    }
+
+    /// Config as code goes the same way: a `[[check]]` table as the config file reads it.
+    #[test]
+    fn a_config_file_check_takes_slow_min_and_is_bounded_too() {
+        let table = |text: &str| {
+            let table: toml::Table = toml::from_str(text).unwrap();
+            parse_spec(serde_json::to_value(table).unwrap())
+        };
+        let spec = table("name = \"job\"\ninterval = \"1h\"\nslow_min = \"2s\"\n").unwrap();
+        let s = Settings::from_spec(&spec, now(), true).unwrap();
+        assert_eq!(s.slow_min(), Duration::from_secs(2));
+        let spec = table("name = \"job\"\ninterval = \"1h\"\nslow_factor = 1e300\n").unwrap();
+        let err = Settings::from_spec(&spec, now(), true).unwrap_err();
+        assert!(
+            err.starts_with("slow_factor: 1e300 is not accepted"),
+            "{err}"
+        );
+        let spec = table("name = \"job\"\ninterval = 9223372036854775807\n").unwrap();
+        let err = Settings::from_spec(&spec, now(), true).unwrap_err();
+        assert!(err.contains("at most 3650d"), "{err}");
+        let err = table("name = \"job\"\ninterval = -1\n").unwrap_err();
+        assert!(err.starts_with("interval: -1 is negative"), "{err}");
+    }
+
+    #[test]
+    fn errors_echo_at_most_a_short_piece_of_a_huge_value() {
+        let huge = "x".repeat(100_000);
+        for input in [
+            json!({"name": "x", "interval": huge}),
+            json!({"name": "x", "interval": "1h", "uuid": huge}),
+            json!({"name": "x", "interval": "1h", "slow_factor": huge}),
+            json!({"name": "x", "cron": "0 3 * * *", "tz": huge}),
+            json!({"name": "x", "interval": "1h", "grace_period": huge}),
+        ] {
+            let err = parse_spec(input)
+                .and_then(|spec| Settings::from_spec(&spec, now(), false).map(|_| ()))
+                .unwrap_err();
+            assert!(err.len() < 400, "{}", &err[..400]);
+        }
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod engine;
 pub mod http;
 pub mod notify;
 pub mod outbox;
+#[cfg(test)]
+mod proptests;
 pub mod registry;
 pub mod schedule;
 pub mod status;

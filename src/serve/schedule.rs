@@ -7,6 +7,7 @@ mod grace;
 pub use cron::CronSchedule;
 pub use grace::default_grace;
 
+use super::check::MAX_DURATION;
 use crate::cli::ScheduleArgs;
 use crate::duration;
 use jiff::fmt::temporal::DateTimePrinter;
@@ -47,34 +48,55 @@ pub enum Schedule {
 }
 
 const INTERVAL_HINT: &str =
-    "write a number and a unit of at least 1s, e.g. 90s, 15m, 1h30m, 24h or 7d";
+    "write a number and a unit from 1s to 3650d, e.g. 90s, 15m, 1h30m, 24h or 7d";
+
+/// A value quoted for a message, cut to its first 40 characters: an error about a
+/// megabyte of text need not send it back.
+pub fn quote(text: &str) -> String {
+    const SHOWN: usize = 40;
+    if text.chars().count() <= SHOWN {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(SHOWN).collect();
+        format!("{head:?}… ({} characters)", text.chars().count())
+    }
+}
 
 impl Schedule {
-    /// An interval schedule; at least 1s.
+    /// An interval schedule; from 1s to [`MAX_DURATION`] (3650d).
     pub fn interval(d: Duration) -> Result<Schedule, ScheduleError> {
-        if d < Duration::from_secs(1) {
-            return Err(ScheduleError::new(
-                "interval",
-                format!(
-                    "interval {:?} is shorter than 1s; {INTERVAL_HINT}",
-                    duration::format(d)
-                ),
-            ));
-        }
-        Ok(Schedule::Interval(d))
+        let shown = if d > MAX_DURATION {
+            format!("\"{}s\"", d.as_secs())
+        } else {
+            quote(&duration::format(d))
+        };
+        Schedule::bounded(d, &shown)
+    }
+
+    fn bounded(d: Duration, shown: &str) -> Result<Schedule, ScheduleError> {
+        let why = if d < Duration::from_secs(1) {
+            "is shorter than 1s"
+        } else if d > MAX_DURATION {
+            "is longer than 3650d"
+        } else {
+            return Ok(Schedule::Interval(d));
+        };
+        Err(ScheduleError::new(
+            "interval",
+            format!("interval {shown} {why}; {INTERVAL_HINT}"),
+        ))
     }
 
     /// An interval schedule from text like `"24h"`.
     pub fn parse_interval(text: &str) -> Result<Schedule, ScheduleError> {
         match duration::parse(text) {
-            Ok(d) if d < Duration::from_secs(1) => Err(ScheduleError::new(
-                "interval",
-                format!("interval {text:?} is shorter than 1s; {INTERVAL_HINT}"),
-            )),
-            Ok(d) => Ok(Schedule::Interval(d)),
+            Ok(d) => Schedule::bounded(d, &quote(text)),
             Err(_) => Err(ScheduleError::new(
                 "interval",
-                format!("interval {text:?} is not a duration; {INTERVAL_HINT}"),
+                format!(
+                    "interval {} is not a duration; {INTERVAL_HINT}",
+                    quote(text)
+                ),
             )),
         }
     }
@@ -150,7 +172,8 @@ pub fn parse_tz(name: &str) -> Result<TimeZone, ScheduleError> {
         ScheduleError::new(
             "tz",
             format!(
-                "tz {name:?} is not a known IANA time zone; use a name like \"Europe/Paris\" or \"UTC\""
+                "tz {} is not a known IANA time zone; use a name like \"Europe/Paris\" or \"UTC\"",
+                quote(name)
             ),
         )
     })
@@ -878,6 +901,14 @@ mod tests {
         assert!(Schedule::interval(Duration::from_secs(1)).is_ok());
         let err = Schedule::interval(Duration::from_millis(999)).unwrap_err();
         assert_eq!(err.field, "interval");
+        // At most 3650d: a longer one could not be represented as a due time for long.
+        assert!(Schedule::parse_interval("3650d").is_ok());
+        let err = Schedule::parse_interval("3651d").unwrap_err();
+        assert!(err.message.contains("longer than 3650d"), "{err}");
+        let err = Schedule::interval(Duration::MAX).unwrap_err();
+        assert!(err.message.contains("longer than 3650d"), "{err}");
+        let err = Schedule::parse_interval(&"9".repeat(100_000)).unwrap_err();
+        assert!(err.message.len() < 200, "a huge value is not echoed whole");
         let times: Vec<_> = due_times(
             Schedule::parse_interval("1h30m").unwrap(),
             ts("2026-03-29T00:00:00Z"),

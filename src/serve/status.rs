@@ -201,7 +201,14 @@ fn plus(t: Timestamp, d: Duration) -> Timestamp {
 }
 
 fn seconds_between(from: Timestamp, to: Timestamp) -> f64 {
+    // Both within ±10^15 ms, so the difference fits.
     (to.as_millisecond() - from.as_millisecond()) as f64 / 1000.0
+}
+
+/// Seconds to whole milliseconds, saturating: NaN and negatives are 0, anything past
+/// `u64::MAX` ms is `u64::MAX` ms (`as` saturates; `Duration::from_secs_f64` panics).
+fn whole_ms(seconds: f64) -> u64 {
+    (seconds * 1000.0).round() as u64
 }
 
 pub fn median(values: &[f64]) -> Option<f64> {
@@ -223,12 +230,20 @@ impl State {
         median(&self.durations)
     }
 
-    /// Seconds after which a run is slow, when slow detection applies.
-    pub fn slow_threshold(&self, s: &Settings) -> Option<f64> {
+    /// How long a run may take before it is slow, when slow detection applies: over
+    /// `slow_factor` × the median and over `slow_min`, to the millisecond.
+    pub fn slow_after(&self, s: &Settings) -> Option<Duration> {
         if !s.slow || self.durations.len() < SLOW_MIN_RUNS {
             return None;
         }
-        self.median_duration().map(|m| m * s.slow_factor)
+        let by_median = Duration::from_millis(whole_ms(self.median_duration()? * s.slow_factor));
+        Some(by_median.max(s.slow_min()))
+    }
+
+    /// [`State::slow_after`] in seconds, as the API shows it (`0.009`, not
+    /// `0.009000000000000001`).
+    pub fn slow_threshold(&self, s: &Settings) -> Option<f64> {
+        self.slow_after(s).map(|d| d.as_millis() as f64 / 1000.0)
     }
 
     fn open_run(&self) -> Option<&Run> {
@@ -264,9 +279,11 @@ impl State {
                     return (Status::Up, None, None);
                 };
                 let alert_at = self.held(plus(next_due, s.grace()));
-                let status = if now >= alert_at {
-                    Status::Down
-                } else if now >= next_due {
+                if now >= alert_at {
+                    // Missed, and the engine has not ticked yet: down shows no times.
+                    return (Status::Down, None, None);
+                }
+                let status = if now >= next_due {
                     Status::Late
                 } else {
                     Status::Up
@@ -296,8 +313,8 @@ impl State {
         }
         if let Some(run) = self.open_run() {
             consider(self.held(plus(run.start, s.max_runtime())));
-            if let (false, Some(threshold)) = (run.slow_alerted, self.slow_threshold(s)) {
-                consider(plus(run.start, Duration::from_secs_f64(threshold.max(0.0))));
+            if let (false, Some(threshold)) = (run.slow_alerted, self.slow_after(s)) {
+                consider(plus(run.start, threshold));
             }
         } else if let (Health::Up, Some(next_due)) = (self.health, self.next_due(s)) {
             consider(self.held(plus(next_due, s.grace())));
@@ -376,7 +393,7 @@ impl State {
     /// Applies one ping.
     pub fn apply_ping(&mut self, s: &Settings, ping: &Ping) -> Outcome {
         let mut out = Outcome::default();
-        self.n_pings += 1;
+        self.n_pings = self.n_pings.saturating_add(1);
         let kind = ping.effective_kind();
         match kind {
             PingKind::Log => {}
@@ -399,8 +416,7 @@ impl State {
                     (Some(_), None) => true,
                     (None, _) => false,
                 };
-                if pairs {
-                    let run = self.run.take().expect("paired run exists");
+                if pairs && let Some(run) = self.run.take() {
                     slow_alerted = run.slow_alerted;
                     out.duration = Some(seconds_between(run.start, ping.at).max(0.0));
                 }
@@ -413,7 +429,7 @@ impl State {
                     _ => "failed".to_string(),
                 };
                 if kind == PingKind::Fail {
-                    self.failures += 1;
+                    self.failures = self.failures.saturating_add(1);
                     let tolerated = s.alert_after_failures.is_some_and(|n| self.failures < n);
                     if tolerated {
                         if self.health != Health::Down {
@@ -463,8 +479,8 @@ impl State {
             });
         }
         if !slow_alerted
-            && let Some(threshold) = self.slow_threshold(s)
-            && duration > threshold
+            && let Some(threshold) = self.slow_after(s)
+            && Duration::from_millis(whole_ms(duration)) > threshold
         {
             out.alerts.push(Alert {
                 event: "slow",
@@ -476,13 +492,25 @@ impl State {
         }
     }
 
+    /// `the run has taken 2s500ms, over 3 × the median of 800ms (2s400ms)`, or, when
+    /// the floor is what it is over, `…, over slow_min 1s (3 × the median of 3ms is 9ms)`;
+    /// every time to the millisecond.
     fn slow_reason(&self, s: &Settings, seconds: f64) -> String {
-        format!(
-            "the run has taken {}, over {}× the median of {}",
-            seconds_text(seconds),
-            s.slow_factor,
-            seconds_text(self.median_duration().unwrap_or_default())
-        )
+        let median = self.median_duration().unwrap_or_default();
+        let by_median = seconds_text(median * s.slow_factor);
+        let taken = seconds_text(seconds);
+        let median = seconds_text(median);
+        let factor = s.slow_factor;
+        if self.slow_after(s).is_some_and(|t| t > s.slow_min()) {
+            format!(
+                "the run has taken {taken}, over {factor} × the median of {median} ({by_median})"
+            )
+        } else {
+            format!(
+                "the run has taken {taken}, over slow_min {} ({factor} × the median of {median} is {by_median})",
+                seconds_text(s.slow_min().as_secs_f64())
+            )
+        }
     }
 
     /// Does whatever is due at `now`: missed, stuck, slow, repeats and escalations.
@@ -493,8 +521,8 @@ impl State {
         }
         if let Some(run) = self.open_run().cloned() {
             if !run.slow_alerted
-                && let Some(threshold) = self.slow_threshold(s)
-                && now >= plus(run.start, Duration::from_secs_f64(threshold.max(0.0)))
+                && let Some(threshold) = self.slow_after(s)
+                && now >= plus(run.start, threshold)
             {
                 out.alerts.push(Alert {
                     event: "slow",
@@ -524,7 +552,7 @@ impl State {
             if let Some(realert) = s.realert
                 && now >= plus(down.last_alert, realert)
             {
-                down.repeats += 1;
+                down.repeats = down.repeats.saturating_add(1);
                 down.last_alert = now;
                 out.alerts.push(Alert {
                     event: "down",
@@ -608,12 +636,9 @@ impl State {
     }
 }
 
+/// A run's length in the canonical form, to the millisecond: `2s500ms`, `9ms`, `1h2m`.
 fn seconds_text(seconds: f64) -> String {
-    if seconds >= 1.0 {
-        crate::duration::format(Duration::from_secs(seconds.round() as u64))
-    } else {
-        format!("{}ms", (seconds * 1000.0).round() as u64)
-    }
+    crate::duration::format(Duration::from_millis(whole_ms(seconds)))
 }
 
 #[cfg(test)]
@@ -680,6 +705,11 @@ mod tests {
         assert!(
             st.tick(&s, t("2026-01-01T01:09:59Z")).alerts.is_empty(),
             "late alerts nobody"
+        );
+        assert_eq!(
+            st.view(&s, alert_at),
+            (Status::Down, None, None),
+            "down shows no times, also before the engine ticks"
         );
         let out = st.tick(&s, alert_at);
         assert_eq!(events(&out), vec![("down", Some("missed".into()), 0)]);
@@ -969,6 +999,140 @@ mod tests {
         st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:00Z"));
         st.on_startup(&s, t("2026-01-01T00:30:00Z"));
         assert_eq!(st.hold_until, None);
+    }
+
+    /// The issue: `slow_factor` 1e300 was accepted and, once there were five runs, the
+    /// next `/start` panicked in `Duration::from_secs_f64`. Validation refuses it now,
+    /// but a check stored before keeps whatever it has, so the math must not panic.
+    #[test]
+    fn a_wild_slow_factor_never_panics() {
+        for factor in [1e300, f64::MAX, f64::INFINITY, f64::NAN, -1.0] {
+            let mut s = settings(json!({}));
+            s.slow_factor = factor;
+            let mut st = State::default();
+            for hour in 0..5 {
+                run(
+                    &mut st,
+                    &s,
+                    &format!("2026-01-01T0{hour}:00:00Z"),
+                    &format!("2026-01-01T0{hour}:00:10Z"),
+                );
+            }
+            st.apply_ping(&s, &ping(PingKind::Start, None, "2026-01-01T06:00:00Z"));
+            let deadline = st.next_deadline(&s).expect("max_runtime at least");
+            st.tick(&s, deadline);
+            st.view(&s, deadline);
+            s.to_json(&st, deadline, "http://h");
+            st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T06:00:20Z"));
+        }
+    }
+
+    #[test]
+    fn wild_stored_durations_and_counters_never_panic() {
+        let mut s = settings(json!({"realert": "1h"}));
+        s.grace_period = Some(Duration::MAX);
+        s.max_runtime = Some(Duration::MAX);
+        s.realert = Some(Duration::MAX);
+        s.min_duration = Some(Duration::MAX);
+        s.default_grace = Duration::MAX;
+        let mut st = State {
+            durations: vec![f64::MAX; 5],
+            failures: u32::MAX,
+            n_pings: u64::MAX,
+            ..State::default()
+        };
+        st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:00:00Z"));
+        st.apply_ping(&s, &ping(PingKind::Start, None, "2026-01-01T00:00:01Z"));
+        let far = Timestamp::MAX;
+        st.next_deadline(&s);
+        st.tick(&s, far);
+        st.on_startup(&s, far);
+        if let Some(down) = st.down.as_mut() {
+            down.repeats = u32::MAX;
+        }
+        s.realert = Some(Duration::from_secs(1));
+        st.tick(&s, far);
+        s.to_json(&st, far, "http://h");
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:02Z"));
+    }
+
+    #[test]
+    fn slow_needs_the_floor_too_and_thresholds_are_rounded_to_the_millisecond() {
+        let s = settings(json!({}));
+        let mut st = State::default();
+        // Runs of 3ms: 3 × the median is 9ms, under the 1s floor.
+        for hour in 0..5 {
+            run(
+                &mut st,
+                &s,
+                &format!("2026-01-01T0{hour}:00:00Z"),
+                &format!("2026-01-01T0{hour}:00:00.003Z"),
+            );
+        }
+        assert_eq!(st.slow_threshold(&s), Some(1.0), "the slow_min floor");
+        let out = run(
+            &mut st,
+            &s,
+            "2026-01-01T06:00:00Z",
+            "2026-01-01T06:00:00.500Z",
+        );
+        assert!(out.alerts.is_empty(), "500ms is over 9ms but under 1s");
+        let out = run(
+            &mut st,
+            &s,
+            "2026-01-01T07:00:00Z",
+            "2026-01-01T07:00:01.200Z",
+        );
+        assert_eq!(
+            events(&out),
+            vec![(
+                "slow",
+                Some(
+                    "the run has taken 1s200ms, over slow_min 1s (3 × the median of 3ms is 9ms)"
+                        .into()
+                ),
+                0
+            )]
+        );
+        // Without the floor the threshold is 3 × 3ms, shown as 0.009, not 0.009000000000000001.
+        let s = settings(json!({"slow_min": "0s"}));
+        let mut st = State::default();
+        for hour in 0..5 {
+            run(
+                &mut st,
+                &s,
+                &format!("2026-01-01T0{hour}:00:00Z"),
+                &format!("2026-01-01T0{hour}:00:00.003Z"),
+            );
+        }
+        let threshold = st.slow_threshold(&s).unwrap();
+        assert_eq!(threshold.to_string(), "0.009");
+        assert_eq!(
+            s.to_json(&st, t("2026-01-01T08:00:00Z"), "http://h")["slow_threshold"].to_string(),
+            "0.009"
+        );
+        // A factor that does not divide evenly: 1.1 × 0.8s is 0.88s, not 0.8800000000000001.
+        let s = settings(json!({"slow_factor": 1.1, "slow_min": "0s"}));
+        let mut st = State::default();
+        for hour in 0..5 {
+            run(
+                &mut st,
+                &s,
+                &format!("2026-01-01T0{hour}:00:00Z"),
+                &format!("2026-01-01T0{hour}:00:00.800Z"),
+            );
+        }
+        assert_eq!(st.slow_threshold(&s).unwrap().to_string(), "0.88");
+        let out = run(
+            &mut st,
+            &s,
+            "2026-01-01T06:00:00Z",
+            "2026-01-01T06:00:02.5Z",
+        );
+        assert_eq!(
+            events(&out)[0].1.as_deref(),
+            Some("the run has taken 2s500ms, over 1.1 × the median of 800ms (880ms)")
+        );
     }
 
     #[test]

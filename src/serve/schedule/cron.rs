@@ -20,6 +20,8 @@ use jiff::civil::{Date, DateTime};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 
+use super::quote;
+
 /// A parsed cron expression bound to a time zone.
 #[derive(Debug, Clone)]
 pub struct CronSchedule {
@@ -393,7 +395,7 @@ impl CronSchedule {
     /// Parses `expr` (5 fields or a nickname) to be read in the IANA zone `tz`.
     /// Errors are `(field, message)` with field `"cron"` or `"tz"`.
     pub(super) fn parse(expr: &str, tz: &str) -> Result<CronSchedule, (&'static str, String)> {
-        let refuse = |why: String| ("cron", format!("cron {expr:?}: {why}"));
+        let refuse = |why: String| ("cron", format!("cron {}: {why}", quote(expr)));
         let trimmed = expr.trim();
         let upper = trimmed.to_ascii_uppercase();
         let expanded = if trimmed.starts_with('@') {
@@ -435,7 +437,8 @@ impl CronSchedule {
             (
                 "tz",
                 format!(
-                    "tz {tz:?} is not a known IANA time zone; use a name like \"Europe/Paris\" or \"UTC\""
+                    "tz {} is not a known IANA time zone; use a name like \"Europe/Paris\" or \"UTC\"",
+                    quote(tz)
                 ),
             )
         })?;

@@ -2,14 +2,16 @@
 
 use std::time::Duration;
 
+use crate::serve::check::MAX_DURATION;
+
 /// Default grace when none is given: `6.15 · period^0.56` seconds, rounded to whole
 /// seconds and at least 1s. It scales with the period and stays inside the bands the
 /// product promises: 2–3 min for 5 min, 10–15 min for 1 h, 30–60 min for 24 h and
-/// 2–4 h for 7 d.
+/// 2–4 h for 7 d. Never more than [`MAX_DURATION`] (3650d), the longest grace one may give.
 pub fn default_grace(period: Duration) -> Duration {
     let seconds = 6.15 * period.as_secs_f64().powf(0.56);
     // `as` saturates, so even an absurd period gives a finite grace.
-    Duration::from_secs((seconds.round() as u64).max(1))
+    Duration::from_secs((seconds.round() as u64).max(1)).min(MAX_DURATION)
 }
 
 #[cfg(test)]
@@ -65,5 +67,6 @@ mod tests {
             previous = grace;
         }
         assert!(default_grace(Duration::MAX) > Duration::from_secs(31 * 86_400));
+        assert!(default_grace(Duration::MAX) <= MAX_DURATION);
     }
 }
