@@ -58,6 +58,16 @@ pub fn within_limit(d: Duration) -> Result<Duration, DurationError> {
 /// Parses `1h30m`-style text (units `ms`, `s`, `m`, `h`, `d`, `w`; each at most once,
 /// largest first; whitespace between parts is allowed), at most [`MAX`].
 pub fn parse(input: &str) -> Result<Duration, DurationError> {
+    let d = parse_any(input)?;
+    if d > MAX {
+        return Err(too_long(input));
+    }
+    Ok(d)
+}
+
+/// Like [`parse`], without the upper limit: for callers that apply their own bound
+/// (and say so in their own words) or clamp a stored value into it.
+pub fn parse_any(input: &str) -> Result<Duration, DurationError> {
     let text = input.trim();
     if text.is_empty() {
         return Err(refuse(input, "it is empty"));
@@ -99,9 +109,6 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
             .checked_mul(UNITS[rank].1)
             .and_then(|ms| total.checked_add(ms))
             .ok_or_else(|| too_long(input))?;
-    }
-    if total > MAX.as_millis() as u64 {
-        return Err(too_long(input));
     }
     Ok(Duration::from_millis(total))
 }

@@ -118,7 +118,9 @@ impl DurationInput {
                 "{field}: {} is not a duration; write a number and a unit, e.g. 90s, 15m, 1h30m, 24h or 7d",
                 quote(text)
             )),
-            DurationInput::Text(text) => duration::parse(text).map_err(|e| format!("{field}: {e}")),
+            DurationInput::Text(text) => {
+                duration::parse_any(text).map_err(|e| format!("{field}: {e}"))
+            }
             DurationInput::Seconds(s) => Ok(Duration::from_secs(*s)),
         }
     }

@@ -268,7 +268,8 @@ impl Registry {
             let loaded = serde_json::from_str::<Value>(&row.spec)
                 .map_err(|e| e.to_string())
                 .and_then(parse_spec)
-                .and_then(|spec| Settings::from_spec(&spec, now, row.managed))
+                // Stored values past today's bounds load clamped, never refused.
+                .and_then(|spec| Settings::from_stored(&spec, now, row.managed))
                 .and_then(|mut settings| {
                     settings.default_grace =
                         std::time::Duration::from_millis(row.default_grace_ms.max(1000) as u64);

@@ -89,7 +89,7 @@ impl Schedule {
 
     /// An interval schedule from text like `"24h"`.
     pub fn parse_interval(text: &str) -> Result<Schedule, ScheduleError> {
-        match duration::parse(text) {
+        match duration::parse_any(text) {
             Ok(d) => Schedule::bounded(d, &quote(text)),
             Err(_) => Err(ScheduleError::new(
                 "interval",
@@ -113,7 +113,7 @@ impl Schedule {
     /// interval (field `"interval"`), since a cron expression has 5 fields.
     pub fn parse_cli(text: &str, tz: &str) -> Result<Schedule, ScheduleError> {
         let trimmed = text.trim();
-        if duration::parse(trimmed).is_ok() {
+        if duration::parse_any(trimmed).is_ok() {
             return Schedule::parse_interval(trimmed);
         }
         if !trimmed.starts_with('@') && trimmed.split_whitespace().count() == 1 {
