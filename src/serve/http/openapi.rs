@@ -153,6 +153,42 @@ pub mod shapes {
         }
     }
 
+    /// A duration that may be zero (`slow_min`: `"0s"` or `0` turns the floor off).
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub enum DurationOrZero {
+        Text(String),
+        Seconds(u64),
+    }
+
+    impl PartialSchema for DurationOrZero {
+        fn schema() -> RefOr<Schema> {
+            OneOfBuilder::new()
+                .description(Some(
+                    "A duration as for Duration, where 0s (or 0) is accepted too; at most 3650d.",
+                ))
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(r"^\s*([0-9]+[a-z]+\s*)+$"))
+                        .examples(["1s"]),
+                )
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0))
+                        .maximum(Some(MAX_DURATION_SECONDS)),
+                )
+                .into()
+        }
+    }
+
+    impl ToSchema for DurationOrZero {
+        fn name() -> Cow<'static, str> {
+            Cow::Borrowed("DurationOrZero")
+        }
+    }
+
     /// One escalation step of a check, as shown.
     #[derive(Deserialize, ToSchema)]
     pub struct EscalationStep {
@@ -281,7 +317,7 @@ pub mod shapes {
         pub slow_factor: Option<f64>,
         pub slow: Option<bool>,
         /// A run is `slow` only when it is also over this (default 1s; 0s turns it off).
-        pub slow_min: Option<Duration>,
+        pub slow_min: Option<DurationOrZero>,
         pub min_duration: Option<Duration>,
     }
 
@@ -322,7 +358,7 @@ pub mod shapes {
         pub slow_factor: Option<f64>,
         pub slow: Option<bool>,
         /// A run is `slow` only when it is also over this (default 1s; 0s turns it off).
-        pub slow_min: Option<Duration>,
+        pub slow_min: Option<DurationOrZero>,
         pub min_duration: Option<Duration>,
     }
 
