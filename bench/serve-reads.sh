@@ -6,6 +6,7 @@
 #   (b) while 4 client threads GET /metrics in a loop,
 #   (c) while 4 client threads GET /api/v1/heartbeats (the full list) in a loop,
 #   (a') alone again, to see how much the machine drifted over the run.
+# A 5 s wrk warm-up comes first and is not reported.
 # Prints pings/s for each, b/a and c/a (target >= 80 %), and how many /metrics and list
 # answers the readers completed, with their median latency; also the CPU time hb and
 # the readers used during each window.
@@ -75,6 +76,15 @@ start_server() {
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU ticks of hb's threads by name ("hb-db-writer", "tokio-runtime-w", ...), one "name ticks" a line.
+thread_ticks() {
+    local t
+    for t in /proc/"$1"/task/*; do
+        printf '%s %s\n' "$(tr ' ' _ <"$t/comm" 2>/dev/null)" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
+    done 2>/dev/null | awk 'NF == 2 {s[$1] += $2} END {for (k in s) print k, s[k]}'
+}
+# Busy ticks of the whole machine (all cores), from /proc/stat.
+machine_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
 echo "== hb serve: pings while reading, $checks checks, wrk ${duration}s, $connections connections, $threads threads, $readers readers"
 echo "machine: $(nproc) cores; $(uptime | sed 's/^ *//'); synchronous=${HB_SQLITE_SYNCHRONOUS:-FULL}"
@@ -97,7 +107,7 @@ sleep 1
 declare -A rps
 run() {
     local label=$1 path=${2:-}
-    local c0 c1
+    local c0 c1 m0 m1
     if [ -n "$path" ]; then
         "${tool[@]}" read "$addr" "$path" --clients "$readers" --seconds "$(awk -v d="$duration" 'BEGIN {print d + 0.5}')" \
             >"$tmp/read-$label.txt" 2>"$tmp/read-$label.err" &
@@ -107,9 +117,13 @@ run() {
     local load
     load=$(cut -d' ' -f1 /proc/loadavg)
     c0=$(cpu_ticks "$server_pid")
+    m0=$(machine_ticks)
+    thread_ticks "$server_pid" >"$tmp/threads0"
     wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 5s --latency \
         -s "$here/ping.lua" "http://$addr" -- "$tmp/uuids.txt" >"$tmp/wrk-$label.txt"
     c1=$(cpu_ticks "$server_pid")
+    m1=$(machine_ticks)
+    thread_ticks "$server_pid" >"$tmp/threads1"
     if [ -n "$path" ]; then
         wait "$reader_pid" || true
         reader_pid=""
@@ -120,8 +134,16 @@ run() {
     echo "$result" | tr ' ' '\n' | awk -F= -v l="$label" -v what="${path:-nothing else}" -v t=$((c1 - c0)) -v hz="$hz" -v d="$duration" -v load="$load" '
         {v[$1] = $2}
         END {
-            printf "(%s) pings while reading %s: %s pings/s, p50 %s ms, p99 %s ms, max %s ms; non-2xx %s, socket errors %d; hb CPU %.1f s in %s s; load before %s\n", l, what, v["rps"], v["p50_ms"], v["p99_ms"], v["max_ms"], v["non2xx"], v["connect_err"] + v["read_err"] + v["write_err"] + v["timeouts"], t / hz, d, load
+            printf "(%s) pings while reading %s: %s pings/s, p50 %s ms, p99 %s ms, max %s ms; non-2xx %s, socket errors %d; load before %s\n", l, what, v["rps"], v["p50_ms"], v["p99_ms"], v["max_ms"], v["non2xx"], v["connect_err"] + v["read_err"] + v["write_err"] + v["timeouts"], load
         }'
+    awk -v l="$label" -v t=$((c1 - c0)) -v m=$((m1 - m0)) -v hz="$hz" -v d="$duration" -v cores="$(nproc)" '
+        FNR == NR {before[$1] = $2; next}
+        {used[$1] = $2 - before[$1]}
+        END {
+            line = ""
+            for (k in used) if (used[k] > 0) line = line sprintf(", %s %.1f s", k, used[k] / hz)
+            printf "(%s) CPU in the %s s: machine %.1f s of %d s; hb %.1f s (by thread%s)\n", l, d, m / hz, d * cores, t / hz, line
+        }' "$tmp/threads0" "$tmp/threads1"
     if [ -n "$path" ]; then
         sed -n 's/^RESULT //p' "$tmp/read-$label.txt" | tr ' ' '\n' | awk -F= -v l="$label" '
             {v[$1] = $2}
@@ -131,6 +153,11 @@ run() {
         sed 's/^/  /' "$tmp/read-$label.err"
     fi
 }
+
+# Warm-up (not reported): the first seconds of pings after the set-up run slower (the
+# write-ahead log left by 100,000 set-up pings is checkpointed, pages come into cache).
+wrk -t"$threads" -c"$connections" -d5s -s "$here/ping.lua" "http://$addr" -- "$tmp/uuids.txt" >/dev/null
+sleep 1
 
 run a
 run b /metrics

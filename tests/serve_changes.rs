@@ -324,3 +324,38 @@ fn a_patch_never_undoes_a_concurrent_delete() {
     }
     hb.stop();
 }
+
+#[test]
+fn an_end_ping_retried_with_the_same_rid_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let hb = InProcess::start(&dir.path().join("hb.db"), clock());
+    let uuid = create(
+        &hb,
+        json!({"name": "job", "interval": "1h", "alert_after_failures": 3}),
+    );
+    let rid = "5b0b3b5e-4c1a-4d7e-9f2a-0c6a1d2e3f40";
+    assert_eq!(
+        get(&hb.url(&format!("/ping/{uuid}/start?rid={rid}"))).status,
+        200
+    );
+    // The answer to the end ping was lost; the wrapper tries it again.
+    for _ in 0..3 {
+        assert_eq!(
+            get(&hb.url(&format!("/ping/{uuid}/1?rid={rid}"))).status,
+            200
+        );
+    }
+    let c = check(&hb, &uuid);
+    assert_eq!(c["n_pings"], 2, "{c}");
+    assert_eq!(c["failures"], 1, "{c}");
+    let pings = get(&hb.url(&format!("/api/v1/heartbeats/{uuid}/pings"))).json();
+    assert_eq!(pings["pings"].as_array().unwrap().len(), 2);
+    // A new run with a new rid counts.
+    let other = "6b0b3b5e-4c1a-4d7e-9f2a-0c6a1d2e3f41";
+    assert_eq!(
+        get(&hb.url(&format!("/ping/{uuid}/1?rid={other}"))).status,
+        200
+    );
+    assert_eq!(check(&hb, &uuid)["failures"], 2);
+    hb.stop();
+}

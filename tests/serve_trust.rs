@@ -96,6 +96,14 @@ fn no_command_runs_from_a_cross_site_request_or_the_api() {
     let answer = get(&server.url("/api/v1/nothing"));
     assert_eq!(answer.status, 404);
     assert!(answer.json()["error"].is_string());
+    for path in ["/ping/", "/api/v1/ping/"] {
+        let answer = get(&server.url(path));
+        assert_eq!(answer.status, 404, "{path}");
+        assert_eq!(answer.body, "not found", "{path}");
+    }
+    let answer = get(&server.url("/api/v1/heartbeats/%FF"));
+    assert_eq!(answer.status, 404);
+    assert!(answer.json()["error"].is_string(), "{}", answer.body);
     let answer = call(
         "DELETE",
         &server.url("/ping/0b0b3b5e-4c1a-4d7e-9f2a-0c6a1d2e3f40"),

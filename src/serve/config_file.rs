@@ -56,6 +56,22 @@ pub struct ServeFile {
     pub checks: Vec<CheckSpec>,
 }
 
+/// Where a value `inf` or `nan` (signed or not) is written, if anywhere.
+fn non_finite(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.split('#').next().unwrap_or("");
+        if let Some((_, value)) = code.split_once('=') {
+            let value = value.trim().trim_start_matches(['+', '-']);
+            if value == "inf" || value == "nan" {
+                return Some(offset);
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -66,6 +82,15 @@ pub fn load(source: &ConfigSource, now: jiff::Timestamp) -> Result<ServeFile> {
         return Ok(ServeFile::default());
     };
     let file: File = toml::from_str(&text).map_err(|e| toml_error(source, &e))?;
+    // TOML has inf and nan; JSON (which checks and channels are read as) does not, and
+    // would read them as null (the default): refuse them here, naming the line.
+    if let Some(offset) = non_finite(&text) {
+        anyhow::bail!(
+            "config file {} line {}: inf and nan are not accepted values; write a finite number",
+            source.display(),
+            line_of(&text, offset)
+        );
+    }
     if file
         .max_connections
         .is_some_and(|n| !(16..=1_000_000).contains(&n))
@@ -190,6 +215,17 @@ channels = ["ops"]
         assert_eq!(file.api_keys, vec!["change-me"]);
         assert_eq!(file.channels.len(), 1);
         assert_eq!(file.checks[0].name.as_deref(), Some("nightly-backup"));
+    }
+
+    #[test]
+    fn inf_and_nan_are_refused_with_their_line() {
+        let err = load_text("[[check]]\nname = \"a\"\ninterval = \"1h\"\nslow_factor = inf\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 4:") && err.contains("inf"), "{err}");
+        assert!(
+            load_text("[[check]]\nname = \"a\"\ninterval = \"1h\"\nslow_factor = -nan\n").is_err()
+        );
     }
 
     #[test]

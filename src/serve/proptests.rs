@@ -595,6 +595,41 @@ proptest! {
         let _ = Schedule::parse_interval(&text);
         let _ = Schedule::parse_cli(&text, "UTC");
     }
+
+    #[test]
+    fn ping_paths_never_panic_and_read_back(
+        parts in proptest::collection::vec(
+            prop_oneof![
+                Just("5b0b3b5e-4c1a-4d7e-9f2a-0c6a1d2e3f40".to_string()),
+                Just("start".to_string()),
+                Just("fail".to_string()),
+                Just("log".to_string()),
+                Just(String::new()),
+                (0u32..100_000).prop_map(|n| n.to_string()),
+                "[a-z0-9%.-]{0,12}",
+                any::<String>(),
+            ],
+            0..5,
+        ),
+        trailing in any::<bool>(),
+    ) {
+        use crate::serve::http::ping::{Parsed, Target, parse_path};
+        let mut path = parts.join("/");
+        if trailing {
+            path.push('/');
+        }
+        match parse_path(&path) {
+            Parsed::Ping(Target::Uuid(uuid), _, code) => {
+                prop_assert!(path.starts_with(&uuid.to_string()), "{path}");
+                prop_assert!(code.is_none_or(|c| path.contains(&c.to_string())));
+            }
+            Parsed::Ping(Target::Slug { key, slug }, _, _) => {
+                prop_assert!(!key.is_empty() || path.starts_with('/'), "{path:?}");
+                prop_assert!(path.contains(slug));
+            }
+            Parsed::BadCode | Parsed::NotFound => {}
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -1151,6 +1186,7 @@ fn wild_state() -> impl Strategy<Value = State> {
                     hold_until,
                     n_pings,
                     seq: 0,
+                    ended_rids: Default::default(),
                 }
             },
         )

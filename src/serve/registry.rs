@@ -443,10 +443,13 @@ impl Registry {
         Some(entry.settings.to_json(&entry.state, now, base))
     }
 
-    /// Records a ping and moves the check.
+    /// Records a ping and moves the check. An end ping whose `rid` already ended a
+    /// run (a retry after an unknown outcome) is not recorded again.
     pub fn ping(&mut self, uuid: Uuid, ping: &Ping, meta: PingMeta, ops: &mut Vec<Op>) {
-        if !self.checks.contains_key(&uuid) {
-            return;
+        match self.checks.get(&uuid) {
+            None => return,
+            Some(entry) if entry.state.is_repeated_end(ping) => return,
+            Some(_) => {}
         }
         self.save_state(uuid);
         let Some(entry) = self.checks.get_mut(&uuid) else {

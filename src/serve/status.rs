@@ -6,6 +6,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::check::Settings;
@@ -113,7 +114,14 @@ pub struct State {
     /// Bumped each time the state is stored, so the newest stored copy can be told.
     #[serde(default)]
     pub seq: u64,
+    /// The `rid`s of the last runs ended, newest last: an end ping retried after an
+    /// unknown outcome (a timeout, a 503) is answered and changes nothing.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub ended_rids: VecDeque<String>,
 }
+
+/// Ended `rid`s remembered per check.
+const ENDED_RIDS: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PingKind {
@@ -391,10 +399,27 @@ impl State {
     }
 
     /// Applies one ping.
+    /// Whether this is an end ping of a run that has already ended (the same `rid`).
+    pub fn is_repeated_end(&self, ping: &Ping) -> bool {
+        matches!(ping.effective_kind(), PingKind::Success | PingKind::Fail)
+            && ping
+                .rid
+                .as_ref()
+                .is_some_and(|rid| self.ended_rids.iter().any(|e| e == rid))
+    }
+
     pub fn apply_ping(&mut self, s: &Settings, ping: &Ping) -> Outcome {
         let mut out = Outcome::default();
         self.n_pings = self.n_pings.saturating_add(1);
         let kind = ping.effective_kind();
+        if matches!(kind, PingKind::Success | PingKind::Fail)
+            && let Some(rid) = &ping.rid
+        {
+            self.ended_rids.push_back(rid.clone());
+            while self.ended_rids.len() > ENDED_RIDS {
+                self.ended_rids.pop_front();
+            }
+        }
         match kind {
             PingKind::Log => {}
             PingKind::Start => {

@@ -131,6 +131,29 @@ fn origin_allowed(options: &Options, origin: &str, host: Option<&str>) -> bool {
         .is_some_and(|base| base == (scheme, authority))
 }
 
+/// Whether a path percent-decodes to UTF-8 (path parameters are text: a uuid, a name).
+fn path_is_text(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|b| hex(*b)),
+                bytes.get(i + 2).and_then(|b| hex(*b)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    std::str::from_utf8(&out).is_ok()
+}
+
 fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json")
@@ -191,6 +214,12 @@ pub fn decide(options: &Options, facts: &Facts<'_>) -> Result<Option<Access>, Re
         return Err((
             StatusCode::FORBIDDEN,
             "this key may only read; use one of api_keys to make changes".into(),
+        ));
+    }
+    if !path_is_text(facts.path) {
+        return Err((
+            StatusCode::NOT_FOUND,
+            "no such endpoint: the path is not UTF-8 text once percent-decoded".into(),
         ));
     }
     if facts.path.starts_with("/api/v1/")
@@ -418,5 +447,10 @@ mod tests {
         assert_eq!(status(&options, &f), 403);
         f.authorization = Some("Bearer full-key");
         assert_eq!(status(&options, &f), 415);
+        // An unreadable path parameter is an unknown thing (404), not a crash or a 400.
+        let mut f = facts("/api/v1/heartbeats/%FF");
+        f.method = Method::GET;
+        assert_eq!(status(&Options::default(), &f), 404);
+        assert!(path_is_text("/api/v1/channels/caf%C3%A9"));
     }
 }

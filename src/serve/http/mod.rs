@@ -4,7 +4,7 @@ mod api;
 pub mod conn;
 mod guard;
 pub mod openapi;
-mod ping;
+pub(crate) mod ping;
 
 use axum::Router;
 use axum::extract::State;
@@ -61,6 +61,9 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(management)
         .route("/api/v1/ping/{*rest}", any(ping::ping))
         .route("/ping/{*rest}", any(ping::ping))
+        // Nothing after the prefix: a ping route still (plain text 404, as healthchecks).
+        .route("/api/v1/ping/", any(ping::ping))
+        .route("/ping/", any(ping::ping))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(app.clone(), guard::guard))
         .with_state(app)
