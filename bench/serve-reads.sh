@@ -76,13 +76,16 @@ start_server() {
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# CPU ticks of hb's threads by name ("hb-db-writer", "tokio-runtime-w", ...), one "name ticks" a line.
+# CPU ticks of hb's threads, one "tid name ticks" a line (a thread that ends within a
+# window is not counted: tokio's blocking threads end after 10 s idle).
 thread_ticks() {
     local t
     for t in /proc/"$1"/task/*; do
-        printf '%s %s\n' "$(tr ' ' _ <"$t/comm" 2>/dev/null)" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
-    done 2>/dev/null | awk 'NF == 2 {s[$1] += $2} END {for (k in s) print k, s[k]}'
+        printf '%s %s %s\n' "${t##*/}" "$(tr ' ' _ <"$t/comm" 2>/dev/null)" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"
+    done 2>/dev/null | awk 'NF == 3'
 }
+# CPU seconds used by this shell's finished children (wrk, the readers), from `times`.
+children_cpu() { times | tail -n1 | awk '{n = 0; for (i = 1; i <= 2; i++) {split($i, a, /[ms]/); n += a[1] * 60 + a[2]}; print n}'; }
 # Busy ticks of the whole machine (all cores), from /proc/stat.
 machine_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 
@@ -107,7 +110,7 @@ sleep 1
 declare -A rps
 run() {
     local label=$1 path=${2:-}
-    local c0 c1 m0 m1
+    local c0 c1 m0 m1 k0 k1
     if [ -n "$path" ]; then
         "${tool[@]}" read "$addr" "$path" --clients "$readers" --seconds "$(awk -v d="$duration" 'BEGIN {print d + 0.5}')" \
             >"$tmp/read-$label.txt" 2>"$tmp/read-$label.err" &
@@ -118,6 +121,7 @@ run() {
     load=$(cut -d' ' -f1 /proc/loadavg)
     c0=$(cpu_ticks "$server_pid")
     m0=$(machine_ticks)
+    k0=$(children_cpu)
     thread_ticks "$server_pid" >"$tmp/threads0"
     wrk -t"$threads" -c"$connections" -d"${duration}s" --timeout 5s --latency \
         -s "$here/ping.lua" "http://$addr" -- "$tmp/uuids.txt" >"$tmp/wrk-$label.txt"
@@ -128,6 +132,7 @@ run() {
         wait "$reader_pid" || true
         reader_pid=""
     fi
+    k1=$(children_cpu)
     local result
     result=$(grep '^RESULT ' "$tmp/wrk-$label.txt" | sed 's/^RESULT //')
     rps[$label]=$(echo "$result" | tr ' ' '\n' | sed -n 's/^rps=//p')
@@ -136,13 +141,16 @@ run() {
         END {
             printf "(%s) pings while reading %s: %s pings/s, p50 %s ms, p99 %s ms, max %s ms; non-2xx %s, socket errors %d; load before %s\n", l, what, v["rps"], v["p50_ms"], v["p99_ms"], v["max_ms"], v["non2xx"], v["connect_err"] + v["read_err"] + v["write_err"] + v["timeouts"], load
         }'
-    awk -v l="$label" -v t=$((c1 - c0)) -v m=$((m1 - m0)) -v hz="$hz" -v d="$duration" -v cores="$(nproc)" '
-        FNR == NR {before[$1] = $2; next}
-        {used[$1] = $2 - before[$1]}
+    # The readers may run on past the window (a request in flight at its end is let
+    # finish), so "others" is only a hint when they do.
+    awk -v l="$label" -v t=$((c1 - c0)) -v m=$((m1 - m0)) -v k="$(awk -v a="$k0" -v b="$k1" 'BEGIN {print b - a}')" \
+        -v hz="$hz" -v d="$duration" -v cores="$(nproc)" '
+        FNR == NR {before[$1] = $3; next}
+        {used[$2] += $3 - before[$1]}
         END {
             line = ""
-            for (k in used) if (used[k] > 0) line = line sprintf(", %s %.1f s", k, used[k] / hz)
-            printf "(%s) CPU in the %s s: machine %.1f s of %d s; hb %.1f s (by thread%s)\n", l, d, m / hz, d * cores, t / hz, line
+            for (n in used) line = line sprintf(", %s %.1f s", n, used[n] / hz)
+            printf "(%s) CPU in the %s s: machine %.1f s of %d s; hb %.1f s (by thread%s); wrk and readers %.1f s; other processes about %.1f s\n", l, d, m / hz, d * cores, t / hz, line, k, m / hz - t / hz - k
         }' "$tmp/threads0" "$tmp/threads1"
     if [ -n "$path" ]; then
         sed -n 's/^RESULT //p' "$tmp/read-$label.txt" | tr ' ' '\n' | awk -F= -v l="$label" '
