@@ -57,17 +57,59 @@ fn the_alert_is_in_the_environment() {
     assert!(env.contains_key("PATH"));
 }
 
+/// The command's stdin is empty even when hb serve's own stdin has data waiting: it
+/// must not inherit it (a real `hb serve` with a pipe for stdin that holds text).
 #[test]
 fn stdin_is_empty() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("stdin");
-    let c = channel(
-        json!({"kind": "command", "argv": ["sh", "-c", "cat > \"$1\"", "sh", out.to_str().unwrap()]}),
-    );
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[channel]]\nname = \"local\"\nkind = \"command\"\nargv = [\"sh\", \"-c\", \"cat > {}\"]\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let mut server = Command::new(crate::serve_support::HB)
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("hb.db"))
+        .arg("--config")
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = server.stdin.take().unwrap();
+    stdin.write_all(b"not for the command\n").unwrap();
+    stdin.flush().unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_string();
     let started = Instant::now();
-    assert!(deliver(&c, &event("up"), Duration::from_secs(10)).ok);
+    let answer = crate::serve_support::call(
+        "POST",
+        &format!("{base}/api/v1/channels/local/test"),
+        None,
+        &[],
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["ok"], true, "{}", answer.body);
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(std::fs::read(&out).unwrap(), b"");
+    let _ = server.kill();
+    let _ = server.wait();
+    drop(stdin);
 }
 
 #[test]

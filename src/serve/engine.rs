@@ -57,8 +57,11 @@ impl JumpDetector {
     /// Whether the wall clock moved forward more than [`JUMP`] beyond the time that
     /// passed since the last look.
     pub fn jumped(&mut self, app: &App) -> bool {
-        let wall_ms = app.now().as_millisecond();
-        let mono = app.clock.monotonic();
+        self.saw(app.now().as_millisecond(), app.clock.monotonic())
+    }
+
+    /// The rule: the wall clock moved more than [`JUMP`] further than the monotonic one.
+    fn saw(&mut self, wall_ms: i64, mono: Duration) -> bool {
         let wall = wall_ms - self.wall_ms;
         let passed = mono.saturating_sub(self.mono).as_millis() as i64;
         self.wall_ms = wall_ms;
@@ -102,5 +105,41 @@ pub async fn run(app: Arc<App>) {
             _ = tokio::time::sleep(nap) => {}
             _ = app.engine_wake.notified() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, FakeClock};
+
+    fn jumped(clock: &FakeClock, last: &mut JumpDetector) -> bool {
+        last.saw(clock.now().as_millisecond(), clock.monotonic())
+    }
+
+    #[test]
+    fn time_passing_is_no_jump_a_step_is() {
+        let clock = FakeClock::at("2026-01-01T00:00:00Z");
+        let mut last = JumpDetector {
+            wall_ms: clock.now().as_millisecond(),
+            mono: clock.monotonic(),
+        };
+        clock.advance(Duration::from_secs(3 * 3600));
+        assert!(
+            !jumped(&clock, &mut last),
+            "a long sleep of the engine is time passing"
+        );
+        clock.jump(jiff::SignedDuration::from_secs(59));
+        assert!(
+            !jumped(&clock, &mut last),
+            "NTP slews and small steps are tolerated"
+        );
+        clock.jump(jiff::SignedDuration::from_mins(5));
+        assert!(jumped(&clock, &mut last));
+        clock.jump(jiff::SignedDuration::from_hours(-2));
+        assert!(
+            !jumped(&clock, &mut last),
+            "a step back brings nothing forward"
+        );
     }
 }

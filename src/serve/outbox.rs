@@ -264,6 +264,45 @@ fn release_memory() {
 mod tests {
     use super::*;
 
+    fn row(created_ms: i64) -> OutboxRow {
+        OutboxRow {
+            id: 7,
+            event_id: "e".into(),
+            event: "down".into(),
+            channel: "hook".into(),
+            check_uuid: None,
+            payload: String::new(),
+            attempts: 2,
+            next_attempt_ms: created_ms,
+            created_ms,
+        }
+    }
+
+    #[test]
+    fn an_attempt_is_done_when_delivered_permanent_or_a_day_old() {
+        let now = Timestamp::from_millisecond(100_000_000).unwrap();
+        let fresh = row(now.as_millisecond() - 1000);
+        let ok = attempt_row(&fresh, &Delivery::success(Some(200)), now);
+        assert!(ok.done && ok.ok && ok.attempts == 3);
+        let again = attempt_row(&fresh, &Delivery::retryable(Some(503), "busy"), now);
+        assert!(!again.done);
+        assert!(
+            again.next_attempt_ms >= now.as_millisecond() + 15_000,
+            "{again:?}"
+        );
+        let never = attempt_row(&fresh, &Delivery::permanent(Some(404), "gone"), now);
+        assert!(never.done && !never.ok);
+        let old = row(now.as_millisecond() - GIVE_UP_AFTER.as_millis() as i64);
+        let given_up = attempt_row(&old, &Delivery::retryable(None, "refused"), now);
+        assert!(given_up.done && !given_up.ok);
+        assert!(
+            given_up
+                .error
+                .unwrap()
+                .starts_with("gave up after 3 attempts")
+        );
+    }
+
     #[test]
     fn retry_delay_doubles_with_jitter_and_is_capped() {
         assert_eq!(retry_delay(1, 0.5), Duration::from_secs(5));
