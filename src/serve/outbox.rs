@@ -193,16 +193,8 @@ pub async fn run(app: Arc<App>) {
             let room = MAX_IN_FLIGHT.saturating_sub(tasks.len());
             let taken = {
                 let mut reg = app.registry();
-                let mut planned: HashMap<String, usize> = HashMap::new();
                 let rows = reg.outbox.take_due(now, committed, room, |channel| {
-                    let used = busy_slots.get(channel).copied().unwrap_or(0)
-                        + planned.get(channel).copied().unwrap_or(0);
-                    if used < SLOTS_PER_CHANNEL {
-                        *planned.entry(channel.to_string()).or_insert(0) += 1;
-                        true
-                    } else {
-                        false
-                    }
+                    SLOTS_PER_CHANNEL.saturating_sub(busy_slots.get(channel).copied().unwrap_or(0))
                 });
                 next = reg.outbox.next_due_ms(committed);
                 rows

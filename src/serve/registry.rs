@@ -101,11 +101,13 @@ fn lane_of(row: &OutboxRow) -> Lane {
 
 /// Deliveries not yet done. A delivery may go when it is due, its change is committed,
 /// and it is the oldest undone event of its lane (so `up` never overtakes `down`).
+/// Waiting rows are kept per channel, so a channel whose slots are all taken costs
+/// nothing to skip, however many of its deliveries wait.
 #[derive(Default)]
 pub struct Outbox {
     rows: HashMap<i64, Pending>,
-    /// Rows waiting for an attempt (not in flight), by (next attempt, id).
-    due: BTreeSet<(i64, i64)>,
+    /// Rows waiting for an attempt (not in flight), per channel, by (next attempt, id).
+    due: HashMap<String, BTreeSet<(i64, i64)>>,
     lanes: HashMap<Lane, BTreeSet<i64>>,
 }
 
@@ -125,7 +127,10 @@ impl Outbox {
     fn insert(&mut self, pending: Pending) {
         let id = pending.row.id;
         if !pending.in_flight {
-            self.due.insert((pending.row.next_attempt_ms, id));
+            self.due
+                .entry(pending.row.channel.clone())
+                .or_default()
+                .insert((pending.row.next_attempt_ms, id));
         }
         self.lanes
             .entry(lane_of(&pending.row))
@@ -134,9 +139,18 @@ impl Outbox {
         self.rows.insert(id, pending);
     }
 
+    fn unqueue(&mut self, channel: &str, key: (i64, i64)) {
+        if let Some(set) = self.due.get_mut(channel) {
+            set.remove(&key);
+            if set.is_empty() {
+                self.due.remove(channel);
+            }
+        }
+    }
+
     fn remove(&mut self, id: i64) -> Option<Pending> {
         let pending = self.rows.remove(&id)?;
-        self.due.remove(&(pending.row.next_attempt_ms, id));
+        self.unqueue(&pending.row.channel, (pending.row.next_attempt_ms, id));
         let lane = lane_of(&pending.row);
         if let Some(ids) = self.lanes.get_mut(&lane) {
             ids.remove(&id);
@@ -156,29 +170,38 @@ impl Outbox {
         })
     }
 
-    /// Takes the rows that may go at `now_ms`, at most `limit`, each only if
-    /// `may_take(channel)` agrees (it counts the channel's slots); marks them in flight.
+    /// Takes the rows that may go at `now_ms`, at most `limit`, and from each channel
+    /// at most `free(channel)` (its free slots); marks them in flight.
     pub fn take_due(
         &mut self,
         now_ms: i64,
         committed: u64,
         limit: usize,
-        mut may_take: impl FnMut(&str) -> bool,
+        mut free: impl FnMut(&str) -> usize,
     ) -> Vec<OutboxRow> {
-        let mut chosen = Vec::new();
-        for &(t, id) in &self.due {
-            if t > now_ms || chosen.len() >= limit {
+        let mut chosen: Vec<(String, (i64, i64))> = Vec::new();
+        for (channel, set) in &self.due {
+            let room = free(channel).min(limit - chosen.len());
+            let mut taken = 0;
+            for &(t, id) in set {
+                if t > now_ms || taken >= room {
+                    break;
+                }
+                if self.eligible(id, committed) {
+                    chosen.push((channel.clone(), (t, id)));
+                    taken += 1;
+                }
+            }
+            if chosen.len() >= limit {
                 break;
             }
-            if self.eligible(id, committed) && may_take(&self.rows[&id].row.channel) {
-                chosen.push((t, id));
-            }
         }
+        chosen.sort_by_key(|(_, key)| *key);
         chosen
             .into_iter()
-            .map(|(t, id)| {
-                self.due.remove(&(t, id));
-                let pending = self.rows.get_mut(&id).expect("a chosen row exists");
+            .map(|(channel, key)| {
+                self.unqueue(&channel, key);
+                let pending = self.rows.get_mut(&key.1).expect("a chosen row exists");
                 pending.in_flight = true;
                 pending.row.clone()
             })
@@ -189,9 +212,13 @@ impl Outbox {
     /// another change first (rows behind an earlier event of their lane wait for it).
     pub fn next_due_ms(&self, committed: u64) -> Option<i64> {
         self.due
-            .iter()
-            .find(|(_, id)| self.eligible(*id, committed))
-            .map(|(t, _)| *t)
+            .values()
+            .filter_map(|set| {
+                set.iter()
+                    .find(|(_, id)| self.eligible(*id, committed))
+                    .map(|(t, _)| *t)
+            })
+            .min()
     }
 
     /// Whether nothing is left to do at `now_ms`: nothing in flight, nothing waiting
@@ -1122,25 +1149,25 @@ mod tests {
         let up = reg.enqueue_event(&event("up"), check, vec!["a".into()], now, &mut ops);
         let ms = now.as_millisecond();
         // Nothing goes before its change is committed.
-        assert!(reg.outbox.take_due(ms, 0, 10, |_| true).is_empty());
+        assert!(reg.outbox.take_due(ms, 0, 10, |_| 10).is_empty());
         let taken: Vec<i64> = reg
             .outbox
-            .take_due(ms, 2, 10, |_| true)
+            .take_due(ms, 2, 10, |_| 10)
             .iter()
             .map(|r| r.id)
             .collect();
         assert_eq!(taken, down, "both channels' `down`, not the `up` behind it");
         // The `down` to `a` failed and waits for its retry: the `up` still waits.
         reg.record_attempt(attempt(down[0], false, ms + 5000), &mut ops);
-        assert!(reg.outbox.take_due(ms + 1000, 2, 10, |_| true).is_empty());
+        assert!(reg.outbox.take_due(ms + 1000, 2, 10, |_| 10).is_empty());
         assert_eq!(reg.outbox.next_due_ms(2), Some(ms + 5000));
-        let retry = reg.outbox.take_due(ms + 5000, 2, 10, |_| true);
+        let retry = reg.outbox.take_due(ms + 5000, 2, 10, |_| 10);
         assert_eq!(
             retry.iter().map(|r| r.id).collect::<Vec<_>>(),
             vec![down[0]]
         );
         reg.record_attempt(attempt(down[0], true, ms + 5000), &mut ops);
-        let next = reg.outbox.take_due(ms + 5000, 2, 10, |_| true);
+        let next = reg.outbox.take_due(ms + 5000, 2, 10, |_| 10);
         assert_eq!(next.iter().map(|r| r.id).collect::<Vec<_>>(), up);
     }
 
@@ -1160,9 +1187,9 @@ mod tests {
                 &mut ops,
             );
         }
-        let taken = reg
-            .outbox
-            .take_due(now.as_millisecond(), 1, 10, |channel| channel == "fast");
+        let taken = reg.outbox.take_due(now.as_millisecond(), 1, 10, |channel| {
+            usize::from(channel == "fast") * 10
+        });
         assert_eq!(taken.len(), 3);
         assert!(taken.iter().all(|r| r.channel == "fast"));
         assert_eq!(reg.outbox.in_flight(), 3);
