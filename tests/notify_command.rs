@@ -74,6 +74,14 @@ fn stdin_is_empty() {
         ),
     )
     .unwrap();
+    /// Ends the server whatever happens to the test.
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let mut server = Command::new(crate::serve_support::HB)
         .args(["serve", "--listen", "127.0.0.1:0", "--db"])
         .arg(dir.path().join("hb.db"))
@@ -83,12 +91,13 @@ fn stdin_is_empty() {
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
+        .map(Server)
         .unwrap();
-    let mut stdin = server.stdin.take().unwrap();
+    let mut stdin = server.0.stdin.take().unwrap();
     stdin.write_all(b"not for the command\n").unwrap();
     stdin.flush().unwrap();
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
+    BufReader::new(server.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     let base = line
@@ -107,8 +116,7 @@ fn stdin_is_empty() {
     assert_eq!(answer.json()["ok"], true, "{}", answer.body);
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(std::fs::read(&out).unwrap(), b"");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     drop(stdin);
 }
 
