@@ -28,7 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command and report its start, exit code, duration and output')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping (success, start, fail, log or an exit code)')
-            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Print the next due times of a cron expression or interval')
+            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Print the next due times of a cron expression, an interval or a systemd calendar event')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the monitor: ping endpoints, schedules, alerts and the management API')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write a page per subcommand into DIR')
@@ -76,7 +76,8 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
             break
         }
         'hb;schedule' {
-            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'IANA time zone the cron expression is read in')
+            [CompletionResult]::new('--oncalendar', '--oncalendar', [CompletionResultType]::ParameterName, 'A systemd calendar event instead ("Mon..Fri *-*-* 02:00:00"); repeatable, due at any')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'IANA time zone the cron expression or calendar event is read in')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many due times to print')
             [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Print due times strictly after this RFC 3339 time [default: now]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: hb/config.toml in the platform config dir]')
@@ -118,7 +119,7 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
         'hb;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command and report its start, exit code, duration and output')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping (success, start, fail, log or an exit code)')
-            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Print the next due times of a cron expression or interval')
+            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Print the next due times of a cron expression, an interval or a systemd calendar event')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the monitor: ping endpoints, schedules, alerts and the management API')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write a page per subcommand into DIR')

@@ -343,12 +343,16 @@ _hb() {
             return 0
             ;;
         hb__subcmd__schedule)
-            opts="-h -V --tz --count --after --config --help --version"
+            opts="-h -V --oncalendar --tz --count --after --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --oncalendar)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tz)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

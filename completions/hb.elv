@@ -25,7 +25,7 @@ set edit:completion:arg-completer[hb] = {|@words|
             cand --version 'Print version'
             cand run 'Run a command and report its start, exit code, duration and output'
             cand ping 'Send one ping (success, start, fail, log or an exit code)'
-            cand schedule 'Print the next due times of a cron expression or interval'
+            cand schedule 'Print the next due times of a cron expression, an interval or a systemd calendar event'
             cand serve 'Run the monitor: ping endpoints, schedules, alerts and the management API'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page, or write a page per subcommand into DIR'
@@ -70,7 +70,8 @@ set edit:completion:arg-completer[hb] = {|@words|
             cand --version 'Print version'
         }
         &'hb;schedule'= {
-            cand --tz 'IANA time zone the cron expression is read in'
+            cand --oncalendar 'A systemd calendar event instead ("Mon..Fri *-*-* 02:00:00"); repeatable, due at any'
+            cand --tz 'IANA time zone the cron expression or calendar event is read in'
             cand --count 'How many due times to print'
             cand --after 'Print due times strictly after this RFC 3339 time [default: now]'
             cand --config 'Configuration file [default: hb/config.toml in the platform config dir]'
@@ -108,7 +109,7 @@ set edit:completion:arg-completer[hb] = {|@words|
         &'hb;help'= {
             cand run 'Run a command and report its start, exit code, duration and output'
             cand ping 'Send one ping (success, start, fail, log or an exit code)'
-            cand schedule 'Print the next due times of a cron expression or interval'
+            cand schedule 'Print the next due times of a cron expression, an interval or a systemd calendar event'
             cand serve 'Run the monitor: ping endpoints, schedules, alerts and the management API'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page, or write a page per subcommand into DIR'

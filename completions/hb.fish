@@ -29,7 +29,7 @@ complete -c hb -n "__fish_hb_needs_command" -s h -l help -d 'Print help'
 complete -c hb -n "__fish_hb_needs_command" -s V -l version -d 'Print version'
 complete -c hb -n "__fish_hb_needs_command" -f -a "run" -d 'Run a command and report its start, exit code, duration and output'
 complete -c hb -n "__fish_hb_needs_command" -f -a "ping" -d 'Send one ping (success, start, fail, log or an exit code)'
-complete -c hb -n "__fish_hb_needs_command" -f -a "schedule" -d 'Print the next due times of a cron expression or interval'
+complete -c hb -n "__fish_hb_needs_command" -f -a "schedule" -d 'Print the next due times of a cron expression, an interval or a systemd calendar event'
 complete -c hb -n "__fish_hb_needs_command" -f -a "serve" -d 'Run the monitor: ping endpoints, schedules, alerts and the management API'
 complete -c hb -n "__fish_hb_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c hb -n "__fish_hb_needs_command" -f -a "man" -d 'Print the man page, or write a page per subcommand into DIR'
@@ -60,7 +60,8 @@ complete -c hb -n "__fish_hb_using_subcommand ping" -l config -d 'Configuration 
 complete -c hb -n "__fish_hb_using_subcommand ping" -s q -l quiet -d 'Print nothing of hb\'s own on stderr (the job\'s output still passes through)'
 complete -c hb -n "__fish_hb_using_subcommand ping" -s h -l help -d 'Print help'
 complete -c hb -n "__fish_hb_using_subcommand ping" -s V -l version -d 'Print version'
-complete -c hb -n "__fish_hb_using_subcommand schedule" -l tz -d 'IANA time zone the cron expression is read in' -r
+complete -c hb -n "__fish_hb_using_subcommand schedule" -l oncalendar -d 'A systemd calendar event instead ("Mon..Fri *-*-* 02:00:00"); repeatable, due at any' -r
+complete -c hb -n "__fish_hb_using_subcommand schedule" -l tz -d 'IANA time zone the cron expression or calendar event is read in' -r
 complete -c hb -n "__fish_hb_using_subcommand schedule" -l count -d 'How many due times to print' -r
 complete -c hb -n "__fish_hb_using_subcommand schedule" -l after -d 'Print due times strictly after this RFC 3339 time [default: now]' -r
 complete -c hb -n "__fish_hb_using_subcommand schedule" -l config -d 'Configuration file [default: hb/config.toml in the platform config dir]' -r -F
@@ -82,7 +83,7 @@ complete -c hb -n "__fish_hb_using_subcommand man" -s h -l help -d 'Print help'
 complete -c hb -n "__fish_hb_using_subcommand man" -s V -l version -d 'Print version'
 complete -c hb -n "__fish_hb_using_subcommand help; and not __fish_seen_subcommand_from run ping schedule serve completions man help" -f -a "run" -d 'Run a command and report its start, exit code, duration and output'
 complete -c hb -n "__fish_hb_using_subcommand help; and not __fish_seen_subcommand_from run ping schedule serve completions man help" -f -a "ping" -d 'Send one ping (success, start, fail, log or an exit code)'
-complete -c hb -n "__fish_hb_using_subcommand help; and not __fish_seen_subcommand_from run ping schedule serve completions man help" -f -a "schedule" -d 'Print the next due times of a cron expression or interval'
+complete -c hb -n "__fish_hb_using_subcommand help; and not __fish_seen_subcommand_from run ping schedule serve completions man help" -f -a "schedule" -d 'Print the next due times of a cron expression, an interval or a systemd calendar event'
 complete -c hb -n "__fish_hb_using_subcommand help; and not __fish_seen_subcommand_from run ping schedule serve completions man help" -f -a "serve" -d 'Run the monitor: ping endpoints, schedules, alerts and the management API'
 complete -c hb -n "__fish_hb_using_subcommand help; and not __fish_seen_subcommand_from run ping schedule serve completions man help" -f -a "completions" -d 'Print a shell completion script'
 complete -c hb -n "__fish_hb_using_subcommand help; and not __fish_seen_subcommand_from run ping schedule serve completions man help" -f -a "man" -d 'Print the man page, or write a page per subcommand into DIR'

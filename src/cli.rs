@@ -42,7 +42,7 @@ pub enum Command {
         after_help = "Exit status: 0 when the ping was delivered, 1 when not, 2 on a usage error."
     )]
     Ping(PingArgs),
-    /// Print the next due times of a cron expression or interval
+    /// Print the next due times of a cron expression, an interval or a systemd calendar event
     Schedule(ScheduleArgs),
     /// Run the monitor: ping endpoints, schedules, alerts and the management API
     #[command(
@@ -148,10 +148,14 @@ pub struct PingArgs {
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {
     /// A cron expression ("0 3 * * *", "@daily") or an interval ("24h")
-    #[arg(value_name = "CRON|INTERVAL")]
-    pub schedule: String,
+    #[arg(value_name = "CRON|INTERVAL", required_unless_present = "oncalendar")]
+    pub schedule: Option<String>,
 
-    /// IANA time zone the cron expression is read in
+    /// A systemd calendar event instead ("Mon..Fri *-*-* 02:00:00"); repeatable, due at any
+    #[arg(long, value_name = "EXPR", conflicts_with = "schedule")]
+    pub oncalendar: Vec<String>,
+
+    /// IANA time zone the cron expression or calendar event is read in
     #[arg(long, default_value = "UTC", value_name = "TZ")]
     pub tz: String,
 

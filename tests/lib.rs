@@ -12,6 +12,7 @@ mod generated_docs;
 mod notify_command;
 mod notify_email;
 mod notify_http;
+mod oncalendar_systemd;
 mod run_ping_cmd;
 mod run_pings;
 mod run_supervise;
