@@ -27,6 +27,7 @@ set edit:completion:arg-completer[hb] = {|@words|
             cand ping 'Send one ping (success, start, fail, log or an exit code)'
             cand schedule 'Print the next due times of a cron expression, an interval or a systemd calendar event'
             cand serve 'Run the monitor: ping endpoints, schedules, alerts and the management API'
+            cand discover 'Find cron jobs and systemd timers, propose a check for each and wrap them in hb run'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page, or write a page per subcommand into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -92,6 +93,20 @@ set edit:completion:arg-completer[hb] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'hb;discover'= {
+            cand --crontab 'Read this user-format crontab file instead of the invoking user''s (repeatable)'
+            cand --root 'Read the system paths under DIR (an image); the invoking user''s crontab is then not read'
+            cand --server 'The monitor''s base URL, for --apply [default: http://localhost:8080]'
+            cand --api-key 'The management API key, for --apply'
+            cand --config 'Configuration file [default: hb/config.toml in the platform config dir]'
+            cand --system 'Also read /etc/crontab and /etc/cron.d/* (with their user column)'
+            cand --systemd 'Also read systemd timer units (OnCalendar=) from /etc, /run, /usr/lib and /lib'
+            cand --apply 'Create the checks through the API, then back up and rewrite the crontabs'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'hb;completions'= {
             cand --config 'Configuration file [default: hb/config.toml in the platform config dir]'
             cand -h 'Print help'
@@ -111,6 +126,7 @@ set edit:completion:arg-completer[hb] = {|@words|
             cand ping 'Send one ping (success, start, fail, log or an exit code)'
             cand schedule 'Print the next due times of a cron expression, an interval or a systemd calendar event'
             cand serve 'Run the monitor: ping endpoints, schedules, alerts and the management API'
+            cand discover 'Find cron jobs and systemd timers, propose a check for each and wrap them in hb run'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page, or write a page per subcommand into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -122,6 +138,8 @@ set edit:completion:arg-completer[hb] = {|@words|
         &'hb;help;schedule'= {
         }
         &'hb;help;serve'= {
+        }
+        &'hb;help;discover'= {
         }
         &'hb;help;completions'= {
         }

@@ -325,18 +325,47 @@ pub fn is_wrapped(command: &str, hb_path: &str) -> bool {
 /// The name a command suggests: its program's base name and its first argument that
 /// is not an option (its base name when a path), e.g. `backup.sh db`.
 pub fn suggested_name(command: &str) -> String {
-    let w = words(command);
-    let mut rest = w
+    // The simple commands, split at operators and parentheses.
+    let mut commands: Vec<Vec<String>> = vec![Vec::new()];
+    for word in words(command) {
+        let trimmed = word.trim_matches(['(', ')']);
+        let boundary = ["|", "||", "&&", ";", "&"].contains(&trimmed)
+            || word.starts_with('(')
+            || trimmed.is_empty();
+        if boundary {
+            commands.push(Vec::new());
+        }
+        if !trimmed.is_empty() && !["|", "||", "&&", ";", "&"].contains(&trimmed) {
+            commands.last_mut().expect("one").push(trimmed.to_string());
+        }
+        if word.ends_with(')') || word.ends_with(';') {
+            commands.push(Vec::new());
+        }
+    }
+    // The first that runs a program of its own (not `cd /srv`, `test -x …`).
+    const PLUMBING: [&str; 9] = [
+        "cd", "test", "[", "true", ":", "export", "set", "umask", "sleep",
+    ];
+    let simple: Vec<Vec<String>> = commands
+        .into_iter()
+        .map(|c| {
+            c.into_iter()
+                .skip_while(|w| is_assignment(w))
+                .collect::<Vec<_>>()
+        })
+        .filter(|c| !c.is_empty())
+        .collect();
+    let chosen = simple
         .iter()
-        .skip_while(|word| is_assignment(word))
-        .take_while(|word| !["|", "||", "&&", ";", "&"].contains(&word.as_str()));
-    let program = rest
-        .next()
-        .map(|p| base_name(p).to_string())
-        .unwrap_or_else(|| "job".into());
+        .find(|c| !PLUMBING.contains(&base_name(&c[0])))
+        .or(simple.first());
+    let Some(chosen) = chosen else {
+        return "job".into();
+    };
+    let program = base_name(&chosen[0]).to_string();
     let mut argument = None;
     let mut skip_next = false;
-    for word in rest {
+    for word in &chosen[1..] {
         if skip_next {
             skip_next = false;
             continue;
@@ -532,6 +561,17 @@ mod tests {
         assert_eq!(suggested_name("pg_dump mydb | gzip"), "pg_dump mydb");
         assert_eq!(suggested_name("run-parts"), "run-parts");
         assert_eq!(suggested_name("backup > /dev/null 2>&1"), "backup");
+        assert_eq!(
+            suggested_name("cd / && run-parts --report /etc/cron.hourly"),
+            "run-parts cron.hourly"
+        );
+        assert_eq!(
+            suggested_name(
+                "test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )"
+            ),
+            "run-parts cron.daily"
+        );
+        assert_eq!(suggested_name("cd /srv"), "cd srv");
         assert!(is_wrapped(
             "/usr/local/bin/hb run abc -- x",
             "/usr/local/bin/hb"

@@ -223,7 +223,7 @@ fn discover(args: &DiscoverArgs, config: &ConfigSource) -> Outcome {
         );
     }
     if args.systemd {
-        timer_jobs(&root, &host_tz, &mut names, &mut found);
+        timer_jobs(&root, &hb_path, &host_tz, &mut names, &mut found);
     }
 
     // The rewritten files.
@@ -306,12 +306,19 @@ fn host_zone(root: &Path, rooted: bool) -> String {
 }
 
 fn invoking_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| {
-            // SAFETY: getuid has no preconditions.
-            format!("uid {}", unsafe { libc::getuid() })
-        })
+    // SAFETY: getuid has no preconditions; getpwuid's answer is read at once, before
+    // any other call could reuse its storage (this runs on one thread).
+    unsafe {
+        let uid = libc::getuid();
+        let entry = libc::getpwuid(uid);
+        if entry.is_null() || (*entry).pw_name.is_null() {
+            format!("uid {uid}")
+        } else {
+            std::ffi::CStr::from_ptr((*entry).pw_name)
+                .to_string_lossy()
+                .into_owned()
+        }
+    }
 }
 
 /// `crontab -l`: `None` when the user has none.
@@ -405,7 +412,13 @@ fn crontab_jobs(
     }
 }
 
-fn timer_jobs(root: &Path, host_tz: &str, names: &mut Names, found: &mut Vec<Found>) {
+fn timer_jobs(
+    root: &Path,
+    hb_path: &str,
+    host_tz: &str,
+    names: &mut Names,
+    found: &mut Vec<Found>,
+) {
     // The first directory that has a unit wins, as in systemd.
     let mut units: Vec<(String, PathBuf, String)> = Vec::new();
     for dir in TIMER_DIRS {
@@ -433,16 +446,27 @@ fn timer_jobs(root: &Path, host_tz: &str, names: &mut Names, found: &mut Vec<Fou
         if calendar.is_empty() {
             continue;
         }
-        let exec = TIMER_DIRS
+        let exec_lines = TIMER_DIRS
             .iter()
             .find_map(|dir| fs::read_to_string(root.join(dir).join(&service)).ok())
-            .map(|t| systemd::values(&t, "Service", "ExecStart").join("; "))
+            .map(|t| systemd::values(&t, "Service", "ExecStart"));
+        let exec = exec_lines
+            .as_ref()
+            .map(|lines| lines.join("; "))
             .unwrap_or_else(|| format!("({service} not found)"));
+        // ExecStart= prefixes (-, @, +, !, :) are systemd's, not the command's.
+        let wrapped = exec_lines.iter().flatten().any(|line| {
+            crontab::is_wrapped(line.trim_start_matches(['-', '@', '+', '!', ':']), hb_path)
+        });
         let unique = names.unique(name.trim_end_matches(".timer"));
         let uuid = uuid_for(&label, &unique);
-        let status = match Schedule::oncalendar(&CalendarInput::Many(calendar.clone()), host_tz) {
-            Ok(_) => Status::Proposed,
-            Err(e) => Status::Unusable(e.message),
+        let status = if wrapped {
+            Status::Wrapped
+        } else {
+            match Schedule::oncalendar(&CalendarInput::Many(calendar.clone()), host_tz) {
+                Ok(_) => Status::Proposed,
+                Err(e) => Status::Unusable(e.message),
+            }
         };
         found.push(Found {
             origin: label,
