@@ -28,8 +28,9 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command and report its start, exit code, duration and output')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping (success, start, fail, log or an exit code)')
-            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Print the next due times of a cron expression or interval')
+            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Print the next due times of a cron expression, an interval or a systemd calendar event')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the monitor: ping endpoints, schedules, alerts and the management API')
+            [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find cron jobs and systemd timers, propose a check for each and wrap them in hb run')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write a page per subcommand into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -76,7 +77,8 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
             break
         }
         'hb;schedule' {
-            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'IANA time zone the cron expression is read in')
+            [CompletionResult]::new('--oncalendar', '--oncalendar', [CompletionResultType]::ParameterName, 'A systemd calendar event instead ("Mon..Fri *-*-* 02:00:00"); repeatable, due at any')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'IANA time zone the cron expression or calendar event is read in')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many due times to print')
             [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Print due times strictly after this RFC 3339 time [default: now]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: hb/config.toml in the platform config dir]')
@@ -93,6 +95,21 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
             [CompletionResult]::new('--ping-key', '--ping-key', [CompletionResultType]::ParameterName, 'The key in slug ping URLs (/api/v1/ping/{key}/{slug})')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: hb/config.toml in the platform config dir]')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Allow listening on a non-loopback address without an API key')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hb;discover' {
+            [CompletionResult]::new('--crontab', '--crontab', [CompletionResultType]::ParameterName, 'Read this user-format crontab file instead of the invoking user''s (repeatable)')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Read the system paths under DIR (an image); the invoking user''s crontab is then not read')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The monitor''s base URL, for --apply [default: http://localhost:8080]')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'The management API key, for --apply')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: hb/config.toml in the platform config dir]')
+            [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'Also read /etc/crontab and /etc/cron.d/* (with their user column)')
+            [CompletionResult]::new('--systemd', '--systemd', [CompletionResultType]::ParameterName, 'Also read systemd timer units (OnCalendar=) from /etc, /run, /usr/lib and /lib')
+            [CompletionResult]::new('--apply', '--apply', [CompletionResultType]::ParameterName, 'Create the checks through the API, then back up and rewrite the crontabs')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -118,8 +135,9 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
         'hb;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command and report its start, exit code, duration and output')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping (success, start, fail, log or an exit code)')
-            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Print the next due times of a cron expression or interval')
+            [CompletionResult]::new('schedule', 'schedule', [CompletionResultType]::ParameterValue, 'Print the next due times of a cron expression, an interval or a systemd calendar event')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the monitor: ping endpoints, schedules, alerts and the management API')
+            [CompletionResult]::new('discover', 'discover', [CompletionResultType]::ParameterValue, 'Find cron jobs and systemd timers, propose a check for each and wrap them in hb run')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write a page per subcommand into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -135,6 +153,9 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
             break
         }
         'hb;help;serve' {
+            break
+        }
+        'hb;help;discover' {
             break
         }
         'hb;help;completions' {

@@ -19,6 +19,9 @@ _hb() {
             hb,completions)
                 cmd="hb__subcmd__completions"
                 ;;
+            hb,discover)
+                cmd="hb__subcmd__discover"
+                ;;
             hb,help)
                 cmd="hb__subcmd__help"
                 ;;
@@ -39,6 +42,9 @@ _hb() {
                 ;;
             hb__subcmd__help,completions)
                 cmd="hb__subcmd__help__subcmd__completions"
+                ;;
+            hb__subcmd__help,discover)
+                cmd="hb__subcmd__help__subcmd__discover"
                 ;;
             hb__subcmd__help,help)
                 cmd="hb__subcmd__help__subcmd__help"
@@ -65,7 +71,7 @@ _hb() {
 
     case "${cmd}" in
         hb)
-            opts="-h -V --config --help --version run ping schedule serve completions man help"
+            opts="-h -V --config --help --version run ping schedule serve discover completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -100,8 +106,42 @@ _hb() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hb__subcmd__discover)
+            opts="-h -V --crontab --system --systemd --root --apply --server --api-key --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --crontab)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hb__subcmd__help)
-            opts="run ping schedule serve completions man help"
+            opts="run ping schedule serve discover completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -115,6 +155,20 @@ _hb() {
             return 0
             ;;
         hb__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hb__subcmd__help__subcmd__discover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -343,12 +397,16 @@ _hb() {
             return 0
             ;;
         hb__subcmd__schedule)
-            opts="-h -V --tz --count --after --config --help --version"
+            opts="-h -V --oncalendar --tz --count --after --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --oncalendar)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --tz)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -25,8 +25,9 @@ set edit:completion:arg-completer[hb] = {|@words|
             cand --version 'Print version'
             cand run 'Run a command and report its start, exit code, duration and output'
             cand ping 'Send one ping (success, start, fail, log or an exit code)'
-            cand schedule 'Print the next due times of a cron expression or interval'
+            cand schedule 'Print the next due times of a cron expression, an interval or a systemd calendar event'
             cand serve 'Run the monitor: ping endpoints, schedules, alerts and the management API'
+            cand discover 'Find cron jobs and systemd timers, propose a check for each and wrap them in hb run'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page, or write a page per subcommand into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -70,7 +71,8 @@ set edit:completion:arg-completer[hb] = {|@words|
             cand --version 'Print version'
         }
         &'hb;schedule'= {
-            cand --tz 'IANA time zone the cron expression is read in'
+            cand --oncalendar 'A systemd calendar event instead ("Mon..Fri *-*-* 02:00:00"); repeatable, due at any'
+            cand --tz 'IANA time zone the cron expression or calendar event is read in'
             cand --count 'How many due times to print'
             cand --after 'Print due times strictly after this RFC 3339 time [default: now]'
             cand --config 'Configuration file [default: hb/config.toml in the platform config dir]'
@@ -86,6 +88,20 @@ set edit:completion:arg-completer[hb] = {|@words|
             cand --ping-key 'The key in slug ping URLs (/api/v1/ping/{key}/{slug})'
             cand --config 'Configuration file [default: hb/config.toml in the platform config dir]'
             cand --insecure 'Allow listening on a non-loopback address without an API key'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hb;discover'= {
+            cand --crontab 'Read this user-format crontab file instead of the invoking user''s (repeatable)'
+            cand --root 'Read the system paths under DIR (an image); the invoking user''s crontab is then not read'
+            cand --server 'The monitor''s base URL, for --apply [default: http://localhost:8080]'
+            cand --api-key 'The management API key, for --apply'
+            cand --config 'Configuration file [default: hb/config.toml in the platform config dir]'
+            cand --system 'Also read /etc/crontab and /etc/cron.d/* (with their user column)'
+            cand --systemd 'Also read systemd timer units (OnCalendar=) from /etc, /run, /usr/lib and /lib'
+            cand --apply 'Create the checks through the API, then back up and rewrite the crontabs'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -108,8 +124,9 @@ set edit:completion:arg-completer[hb] = {|@words|
         &'hb;help'= {
             cand run 'Run a command and report its start, exit code, duration and output'
             cand ping 'Send one ping (success, start, fail, log or an exit code)'
-            cand schedule 'Print the next due times of a cron expression or interval'
+            cand schedule 'Print the next due times of a cron expression, an interval or a systemd calendar event'
             cand serve 'Run the monitor: ping endpoints, schedules, alerts and the management API'
+            cand discover 'Find cron jobs and systemd timers, propose a check for each and wrap them in hb run'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page, or write a page per subcommand into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -121,6 +138,8 @@ set edit:completion:arg-completer[hb] = {|@words|
         &'hb;help;schedule'= {
         }
         &'hb;help;serve'= {
+        }
+        &'hb;help;discover'= {
         }
         &'hb;help;completions'= {
         }

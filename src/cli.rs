@@ -42,13 +42,18 @@ pub enum Command {
         after_help = "Exit status: 0 when the ping was delivered, 1 when not, 2 on a usage error."
     )]
     Ping(PingArgs),
-    /// Print the next due times of a cron expression or interval
+    /// Print the next due times of a cron expression, an interval or a systemd calendar event
     Schedule(ScheduleArgs),
     /// Run the monitor: ping endpoints, schedules, alerts and the management API
     #[command(
         after_help = "Exit status: 0 after a clean shutdown (SIGTERM or SIGINT), 1 on a runtime failure, 2 on a usage or configuration error."
     )]
     Serve(ServeArgs),
+    /// Find cron jobs and systemd timers, propose a check for each and wrap them in hb run
+    #[command(
+        after_help = "Changes nothing without --apply: prints the jobs, [[check]] tables and a unified diff of each crontab.\nExit status: 0 on success, 1 when the monitor refused a check or a file could not be written, 2 on a usage error, 3 when the monitor cannot be reached."
+    )]
+    Discover(DiscoverArgs),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -148,10 +153,14 @@ pub struct PingArgs {
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {
     /// A cron expression ("0 3 * * *", "@daily") or an interval ("24h")
-    #[arg(value_name = "CRON|INTERVAL")]
-    pub schedule: String,
+    #[arg(value_name = "CRON|INTERVAL", required_unless_present = "oncalendar")]
+    pub schedule: Option<String>,
 
-    /// IANA time zone the cron expression is read in
+    /// A systemd calendar event instead ("Mon..Fri *-*-* 02:00:00"); repeatable, due at any
+    #[arg(long, value_name = "EXPR", conflicts_with = "schedule")]
+    pub oncalendar: Vec<String>,
+
+    /// IANA time zone the cron expression or calendar event is read in
     #[arg(long, default_value = "UTC", value_name = "TZ")]
     pub tz: String,
 
@@ -162,6 +171,37 @@ pub struct ScheduleArgs {
     /// Print due times strictly after this RFC 3339 time [default: now]
     #[arg(long, value_name = "RFC3339")]
     pub after: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// Read this user-format crontab file instead of the invoking user's (repeatable)
+    #[arg(long, value_name = "FILE")]
+    pub crontab: Vec<PathBuf>,
+
+    /// Also read /etc/crontab and /etc/cron.d/* (with their user column)
+    #[arg(long)]
+    pub system: bool,
+
+    /// Also read systemd timer units (OnCalendar=) from /etc, /run, /usr/lib and /lib
+    #[arg(long)]
+    pub systemd: bool,
+
+    /// Read the system paths under DIR (an image); the invoking user's crontab is then not read
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Create the checks through the API, then back up and rewrite the crontabs
+    #[arg(long)]
+    pub apply: bool,
+
+    /// The monitor's base URL, for --apply [default: http://localhost:8080]
+    #[arg(long, env = "HB_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+
+    /// The management API key, for --apply
+    #[arg(long, env = "HB_API_KEY", value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
 }
 
 #[derive(Debug, Args)]

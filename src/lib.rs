@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod discover;
 pub mod docs;
 pub mod duration;
 pub mod error;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Run(args) => return run::cmd_run(args, &config),
         Command::Ping(args) => return run::cmd_ping(args, &config),
         Command::Schedule(args) => return serve::schedule::cmd_schedule(&args),
+        Command::Discover(args) => return discover::cmd_discover(&args, &config),
         Command::Serve(args) => serve::cmd_serve(args, &config),
         Command::Completions { shell } => docs::print_completions(shell),
         Command::Man { dir } => docs::man(dir.as_deref()),

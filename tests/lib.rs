@@ -7,11 +7,13 @@ mod notify_support;
 mod serve_support;
 mod support;
 
+mod discover;
 mod end_to_end;
 mod generated_docs;
 mod notify_command;
 mod notify_email;
 mod notify_http;
+mod oncalendar_systemd;
 mod run_ping_cmd;
 mod run_pings;
 mod run_supervise;

@@ -199,3 +199,62 @@ fn a_closed_pipe_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(out.stderr.is_empty(), "{out:?}");
 }
+
+#[test]
+fn oncalendar_prints_what_systemd_analyze_prints() {
+    // `TZ=Europe/Paris systemd-analyze calendar --iterations=3
+    //  --base-time='2026-03-28 12:00 UTC' '*-*-* 02:30'`: no 02:30 on the 29th.
+    let out = lines(&[
+        "--oncalendar",
+        "*-*-* 02:30",
+        "--tz",
+        "Europe/Paris",
+        "--count",
+        "3",
+        "--after",
+        "2026-03-28T12:00:00Z",
+    ]);
+    assert_eq!(
+        out,
+        [
+            "2026-03-30T02:30:00+02:00",
+            "2026-03-31T02:30:00+02:00",
+            "2026-04-01T02:30:00+02:00"
+        ]
+    );
+    // Repeatable, and one expression a line: due at any of them.
+    let out = lines(&[
+        "--oncalendar",
+        "Mon 09:00",
+        "--oncalendar",
+        "Fri 17:00\nSat 12:00",
+        "--count",
+        "3",
+        "--after",
+        "2026-01-01T00:00:00Z",
+    ]);
+    assert_eq!(
+        out,
+        [
+            "2026-01-02T17:00:00Z",
+            "2026-01-03T12:00:00Z",
+            "2026-01-05T09:00:00Z"
+        ]
+    );
+}
+
+#[test]
+fn oncalendar_errors_are_usage_errors() {
+    let e = usage_error(&["--oncalendar", "*-*-* 25:00"]);
+    assert!(e.contains("hour 25 is out of range 0-23"), "{e}");
+    let e = usage_error(&["--oncalendar", "daily", "--tz", "Mars/Base"]);
+    assert!(e.contains("Mars/Base"), "{e}");
+    // The positional and --oncalendar are one or the other.
+    let out = hb()
+        .args(["schedule", "0 3 * * *", "--oncalendar", "daily"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = hb().arg("schedule").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -15,7 +15,7 @@ use std::fmt;
 use std::time::Duration;
 use uuid::Uuid;
 
-use super::schedule::{Schedule, default_grace, quote};
+use super::schedule::{CalendarInput, Schedule, default_grace, quote};
 use super::status::State;
 use crate::duration;
 
@@ -183,6 +183,10 @@ pub struct CheckSpec {
     pub tags: Option<Vec<String>>,
     pub interval: Option<DurationInput>,
     pub cron: Option<String>,
+    /// systemd calendar events: a string (one a line) or a list. Left out when unset,
+    /// so a stored spec stays readable by versions without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oncalendar: Option<CalendarInput>,
     pub tz: Option<String>,
     pub grace_period: Option<DurationInput>,
     pub max_runtime: Option<DurationInput>,
@@ -347,50 +351,65 @@ impl Settings {
                 quote(bad)
             ));
         }
-        let schedule = match (&spec.interval, &spec.cron) {
-            (Some(_), Some(_)) => {
-                return Err("interval, cron: give one schedule, not both".into());
+        let given: Vec<&str> = [
+            ("interval", spec.interval.is_some()),
+            ("cron", spec.cron.is_some()),
+            ("oncalendar", spec.oncalendar.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect();
+        if given.len() > 1 {
+            return Err(format!("{}: give one schedule, not both", given.join(", ")));
+        }
+        let schedule_error = |e: super::schedule::ScheduleError| {
+            if e.message.starts_with(e.field) {
+                e.message
+            } else {
+                format!("{}: {}", e.field, e.message)
             }
-            (None, None) => {
-                return Err("interval, cron: a schedule is required: \"interval\": \"24h\" or \"cron\": \"0 3 * * *\"".into());
+        };
+        let schedule = if let Some(interval) = &spec.interval {
+            if spec.tz.is_some() {
+                return Err(
+                    "tz: applies to cron and oncalendar schedules only; remove it or give a cron or an oncalendar".into(),
+                );
             }
-            (Some(interval), None) => {
-                if spec.tz.is_some() {
-                    return Err(
-                        "tz: applies to cron schedules only; remove it or give a cron".into(),
-                    );
+            match (interval, mode) {
+                (DurationInput::Text(text), Mode::Strict)
+                    if text.chars().count() <= DURATION_TEXT_MAX =>
+                {
+                    Schedule::parse_interval(text)
+                        .map_err(|e| format!("interval: {}", e.message))?
                 }
-                match (interval, mode) {
-                    (DurationInput::Text(text), Mode::Strict)
-                        if text.chars().count() <= DURATION_TEXT_MAX =>
-                    {
-                        Schedule::parse_interval(text)
-                            .map_err(|e| format!("interval: {}", e.message))?
-                    }
-                    _ => Schedule::interval(interval.parse("interval", ONE_SECOND, mode)?)
-                        .map_err(|e| format!("interval: {}", e.message))?,
-                }
+                _ => Schedule::interval(interval.parse("interval", ONE_SECOND, mode)?)
+                    .map_err(|e| format!("interval: {}", e.message))?,
             }
-            (None, Some(cron)) => {
-                if strict {
-                    check_length("cron", cron, CRON_MAX)?;
-                }
-                let schedule =
-                    Schedule::cron(cron, spec.tz.as_deref().unwrap_or("UTC")).map_err(|e| {
-                        if e.message.starts_with(e.field) {
-                            e.message
-                        } else {
-                            format!("{}: {}", e.field, e.message)
-                        }
-                    })?;
-                if strict && schedule.next_after(now).is_none() {
-                    return Err(format!(
-                        "cron {}: it is never due in the next 50 years; check that its day-of-month, month and day-of-week fields can meet",
-                        quote(cron.trim())
-                    ));
-                }
-                schedule
+        } else if let Some(cron) = &spec.cron {
+            if strict {
+                check_length("cron", cron, CRON_MAX)?;
             }
+            let schedule = Schedule::cron(cron, spec.tz.as_deref().unwrap_or("UTC"))
+                .map_err(schedule_error)?;
+            if strict && schedule.next_after(now).is_none() {
+                return Err(format!(
+                    "cron {}: it is never due in the next 50 years; check that its day-of-month, month and day-of-week fields can meet",
+                    quote(cron.trim())
+                ));
+            }
+            schedule
+        } else if let Some(calendar) = &spec.oncalendar {
+            let schedule = Schedule::oncalendar(calendar, spec.tz.as_deref().unwrap_or("UTC"))
+                .map_err(schedule_error)?;
+            if strict && schedule.next_after(now).is_none() {
+                return Err(format!(
+                    "oncalendar {}: it never elapses again (systemd's calendar ends in 2199); check that its date can occur",
+                    quote(&calendar.expressions().join("\n"))
+                ));
+            }
+            schedule
+        } else {
+            return Err("interval, cron, oncalendar: a schedule is required: \"interval\": \"24h\", \"cron\": \"0 3 * * *\" or \"oncalendar\": \"Mon..Fri *-*-* 02:00\"".into());
         };
         let duration = |input: &Option<DurationInput>, field: &str, min: Duration| {
             input
@@ -486,9 +505,10 @@ impl Settings {
             tags: Some(self.tags.clone()),
             interval: match self.schedule {
                 Schedule::Interval(d) => Some(text(d)),
-                Schedule::Cron(_) => None,
+                _ => None,
             },
             cron: self.schedule.cron_expr().map(str::to_string),
+            oncalendar: self.schedule.calendar_input().cloned(),
             tz: self.schedule.tz_name().map(str::to_string),
             grace_period: self.grace_period.map(text),
             max_runtime: self.max_runtime.map(text),
@@ -518,14 +538,13 @@ impl Settings {
         let opt = |d: Option<Duration>| d.map(fmt).unwrap_or(Value::Null);
         let time =
             |t: Option<Timestamp>| t.map(|t| Value::String(rfc3339(t))).unwrap_or(Value::Null);
-        let (interval, cron, tz) = match &self.schedule {
-            Schedule::Interval(d) => (fmt(*d), Value::Null, Value::Null),
-            Schedule::Cron(_) => (
-                Value::Null,
-                json!(self.schedule.cron_expr()),
-                json!(self.schedule.tz_name()),
-            ),
+        let interval = match &self.schedule {
+            Schedule::Interval(d) => fmt(*d),
+            _ => Value::Null,
         };
+        let cron = json!(self.schedule.cron_expr());
+        let oncalendar = json!(self.schedule.calendar_input());
+        let tz = json!(self.schedule.tz_name());
         json!({
             "uuid": self.uuid.to_string(),
             "name": self.name,
@@ -535,6 +554,7 @@ impl Settings {
             "tags": self.tags,
             "interval": interval,
             "cron": cron,
+            "oncalendar": oncalendar,
             "tz": tz,
             "grace_period": fmt(self.grace()),
             "max_runtime": fmt(self.max_runtime()),
@@ -596,20 +616,28 @@ pub fn slugify(name: &str) -> String {
 }
 
 /// Applies a PATCH body to a check's current spec: named keys replace, `null` unsets,
-/// a `cron` replaces an `interval` and the other way round.
+/// a schedule (`interval`, `cron`, `oncalendar`) replaces the one before.
 pub fn merge_patch(current: &CheckSpec, patch: &Map<String, Value>) -> Result<CheckSpec, String> {
-    if patch.contains_key("interval") && patch.contains_key("cron") {
-        return Err("interval, cron: give one schedule, not both".into());
+    const SCHEDULES: [&str; 3] = ["interval", "cron", "oncalendar"];
+    let named: Vec<&str> = SCHEDULES
+        .into_iter()
+        .filter(|key| patch.contains_key(*key))
+        .collect();
+    if named.len() > 1 {
+        return Err(format!("{}: give one schedule, not both", named.join(", ")));
     }
     let Ok(Value::Object(mut base)) = serde_json::to_value(current) else {
         return Err("the check's current settings cannot be read back; send them all".into());
     };
-    if patch.get("cron").is_some_and(|v| !v.is_null()) {
-        base.remove("interval");
-    }
-    if patch.get("interval").is_some_and(|v| !v.is_null()) {
-        base.remove("cron");
-        base.remove("tz");
+    if let Some(key) = named.first()
+        && patch.get(*key).is_some_and(|v| !v.is_null())
+    {
+        for other in SCHEDULES.into_iter().filter(|other| other != key) {
+            base.remove(other);
+        }
+        if *key == "interval" {
+            base.remove("tz");
+        }
     }
     for (key, value) in patch {
         base.insert(key.clone(), value.clone());
@@ -718,6 +746,102 @@ mod tests {
         assert!(err.contains("unknown field `colour`"), "{err}");
         let err = parse_spec(json!({"name": "x", "interval": true})).unwrap_err();
         assert!(err.starts_with("interval:"), "{err}");
+    }
+
+    #[test]
+    fn an_oncalendar_schedule_is_a_string_or_a_list_with_a_tz() {
+        let s = Settings::from_spec(
+            &spec(json!({"name": "a", "oncalendar": "Mon..Fri *-*-* 02:00", "tz": "Europe/Paris"})),
+            now(),
+            false,
+        )
+        .unwrap();
+        let v = s.to_json(&State::default(), now(), "http://h");
+        assert_eq!(v["oncalendar"], "Mon..Fri *-*-* 02:00");
+        assert_eq!(v["tz"], "Europe/Paris");
+        assert_eq!(v["interval"], Value::Null);
+        assert_eq!(v["cron"], Value::Null);
+        // Weekdays at 02:00: the next two are a day apart (2026-01-01 is a Thursday).
+        assert_eq!(s.default_grace, default_grace(Duration::from_secs(86_400)));
+        let again = Settings::from_spec(&s.to_spec(), now(), false).unwrap();
+        assert_eq!(
+            again.to_json(&State::default(), now(), "http://h")["oncalendar"],
+            v["oncalendar"]
+        );
+
+        let list = Settings::from_spec(
+            &spec(json!({"name": "b", "oncalendar": ["Mon 09:00", "Fri 17:00"]})),
+            now(),
+            false,
+        )
+        .unwrap();
+        let v = list.to_json(&State::default(), now(), "http://h");
+        assert_eq!(v["oncalendar"], json!(["Mon 09:00", "Fri 17:00"]));
+        assert_eq!(v["tz"], "UTC");
+        // Other schedules show it as null, and a stored spec leaves it out.
+        let interval =
+            Settings::from_spec(&spec(json!({"name": "c", "interval": "1h"})), now(), false)
+                .unwrap();
+        assert_eq!(
+            interval.to_json(&State::default(), now(), "http://h")["oncalendar"],
+            Value::Null
+        );
+        assert!(
+            serde_json::to_value(interval.to_spec())
+                .unwrap()
+                .get("oncalendar")
+                .is_none()
+        );
+
+        let cases = [
+            (
+                json!({"name": "x", "oncalendar": "*-*-* 25:00"}),
+                "oncalendar",
+                "hour 25 is out of range",
+            ),
+            (
+                json!({"name": "x", "oncalendar": "*-02-30"}),
+                "oncalendar",
+                "never elapses",
+            ),
+            (
+                json!({"name": "x", "oncalendar": "daily", "tz": "Mars/Base"}),
+                "tz",
+                "Mars/Base",
+            ),
+            (
+                json!({"name": "x", "oncalendar": "daily", "cron": "0 3 * * *"}),
+                "cron, oncalendar",
+                "one schedule",
+            ),
+            (
+                json!({"name": "x", "oncalendar": "daily", "interval": "1h"}),
+                "interval, oncalendar",
+                "one schedule",
+            ),
+            (
+                json!({"name": "x", "oncalendar": []}),
+                "oncalendar",
+                "empty",
+            ),
+        ];
+        for (input, field, why) in cases {
+            let err = Settings::from_spec(&spec(input.clone()), now(), false).unwrap_err();
+            assert!(err.starts_with(field), "{input}: {err}");
+            assert!(err.contains(why), "{input}: {err}");
+        }
+        let err = parse_spec(json!({"name": "x", "oncalendar": 5})).unwrap_err();
+        assert!(err.starts_with("oncalendar:"), "{err}");
+        // A PATCH with an oncalendar replaces an interval; two schedules are refused.
+        let patch = json!({"oncalendar": "daily", "tz": "Europe/Paris"});
+        let merged = merge_patch(&interval.to_spec(), patch.as_object().unwrap()).unwrap();
+        assert!(merged.interval.is_none());
+        Settings::from_spec(&merged, now(), false).unwrap();
+        let both = json!({"oncalendar": "daily", "cron": "0 3 * * *"});
+        assert!(merge_patch(&interval.to_spec(), both.as_object().unwrap()).is_err());
+        let back = json!({"interval": "1h"});
+        let merged = merge_patch(&s.to_spec(), back.as_object().unwrap()).unwrap();
+        assert!(merged.oncalendar.is_none() && merged.tz.is_none());
     }
 
     #[test]

@@ -678,7 +678,9 @@ fn assert_within_bounds(s: &Settings) -> Result<(), TestCaseError> {
         Schedule::Interval(d) => {
             prop_assert!(*d >= Duration::from_secs(1) && *d <= MAX_DURATION);
         }
-        Schedule::Cron(_) => prop_assert!(s.schedule.next_after(now()).is_some()),
+        Schedule::Cron(_) | Schedule::OnCalendar(_) => {
+            prop_assert!(s.schedule.next_after(now()).is_some())
+        }
     }
     Ok(())
 }

@@ -1,11 +1,14 @@
-//! Schedules: an interval or a cron expression in a time zone → due times. Pure: every
-//! function takes the time it needs; only [`cmd_schedule`] reads the clock.
+//! Schedules: an interval, a cron expression or systemd calendar events in a time zone
+//! → due times. Pure: every function takes the time it needs; only [`cmd_schedule`]
+//! reads the clock.
 
 mod cron;
 mod grace;
+pub mod oncalendar;
 
 pub use cron::CronSchedule;
 pub use grace::default_grace;
+pub use oncalendar::{CalendarInput, OnCalendarSchedule};
 
 use super::check::MAX_DURATION;
 use crate::cli::ScheduleArgs;
@@ -18,7 +21,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 /// Why a schedule was refused. `field` names the input it is about: `"interval"`,
-/// `"cron"` or `"tz"`; `message` is one sentence naming the value, what is wrong and
+/// `"cron"`, `"oncalendar"` or `"tz"`; `message` is one sentence naming the value, what is wrong and
 /// what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleError {
@@ -40,11 +43,13 @@ impl ScheduleError {
     }
 }
 
-/// When a check is due: every so often, or on a cron schedule in a time zone.
+/// When a check is due: every so often, on a cron schedule or on systemd calendar
+/// events in a time zone.
 #[derive(Debug, Clone)]
 pub enum Schedule {
     Interval(Duration),
     Cron(CronSchedule),
+    OnCalendar(OnCalendarSchedule),
 }
 
 const INTERVAL_HINT: &str =
@@ -108,6 +113,14 @@ impl Schedule {
             .map_err(|(field, message)| ScheduleError::new(field, message))
     }
 
+    /// systemd calendar events (`OnCalendar=`), any of them, read in the IANA zone `tz`
+    /// unless an expression names its own zone.
+    pub fn oncalendar(input: &CalendarInput, tz: &str) -> Result<Schedule, ScheduleError> {
+        OnCalendarSchedule::parse(input, tz)
+            .map(Schedule::OnCalendar)
+            .map_err(|(field, message)| ScheduleError::new(field, message))
+    }
+
     /// The command-line form: an interval if it reads as a duration, else a cron
     /// expression. A single word that is neither (`"abc"`) is reported as a bad
     /// interval (field `"interval"`), since a cron expression has 5 fields.
@@ -133,6 +146,7 @@ impl Schedule {
         match self {
             Schedule::Interval(d) => t.checked_add(SignedDuration::try_from(*d).ok()?).ok(),
             Schedule::Cron(cron) => cron.next_after(t),
+            Schedule::OnCalendar(calendar) => calendar.next_after(t),
         }
     }
 
@@ -141,19 +155,27 @@ impl Schedule {
     pub fn period(&self, now: Timestamp) -> Duration {
         match self {
             Schedule::Interval(d) => *d,
-            Schedule::Cron(cron) => cron
+            Schedule::Cron(_) | Schedule::OnCalendar(_) => self
                 .next_after(now)
-                .and_then(|first| Some((first, cron.next_after(first)?)))
+                .and_then(|first| Some((first, self.next_after(first)?)))
                 .and_then(|(first, second)| Duration::try_from(second.duration_since(first)).ok())
                 .unwrap_or(Duration::from_secs(86_400)),
         }
     }
 
-    /// The cron expression as given (trimmed); `None` for an interval.
+    /// The cron expression as given (trimmed); `None` for another schedule.
     pub fn cron_expr(&self) -> Option<&str> {
         match self {
-            Schedule::Interval(_) => None,
             Schedule::Cron(cron) => Some(cron.expr()),
+            _ => None,
+        }
+    }
+
+    /// The calendar events as given; `None` for another schedule.
+    pub fn calendar_input(&self) -> Option<&CalendarInput> {
+        match self {
+            Schedule::OnCalendar(calendar) => Some(calendar.input()),
+            _ => None,
         }
     }
 
@@ -162,6 +184,7 @@ impl Schedule {
         match self {
             Schedule::Interval(_) => None,
             Schedule::Cron(cron) => Some(cron.tz_name()),
+            Schedule::OnCalendar(calendar) => Some(calendar.tz_name()),
         }
     }
 }
@@ -240,7 +263,18 @@ fn write_failure(e: &io::Error) -> i32 {
 
 /// Validates the arguments and lazily yields the formatted due times.
 fn schedule_lines(args: &ScheduleArgs) -> Result<impl Iterator<Item = String>, String> {
-    let schedule = Schedule::parse_cli(&args.schedule, &args.tz).map_err(|e| e.message)?;
+    let schedule = match (&args.schedule, args.oncalendar.as_slice()) {
+        (Some(text), []) => Schedule::parse_cli(text, &args.tz),
+        (None, [_, ..]) => {
+            Schedule::oncalendar(&CalendarInput::Many(args.oncalendar.clone()), &args.tz)
+        }
+        _ => {
+            return Err(
+                "give a cron expression or an interval, or --oncalendar EXPR, not both".into(),
+            );
+        }
+    }
+    .map_err(|e| e.message)?;
     let tz = parse_tz(&args.tz).map_err(|e| e.message)?;
     let after = match &args.after {
         Some(text) => parse_after(text)?,
@@ -272,6 +306,7 @@ pub fn due_times(schedule: Schedule, after: Timestamp) -> impl Iterator<Item = T
                 after.checked_add(step).ok()?
             }
             Schedule::Cron(cron) => cron.next_after(current)?,
+            Schedule::OnCalendar(calendar) => calendar.next_after(current)?,
         };
         current = next;
         Some(next)

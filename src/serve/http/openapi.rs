@@ -49,6 +49,13 @@ pub fn document() -> Value {
     serde_json::to_value(openapi()).expect("an OpenAPI document serializes")
 }
 
+/// Two schedules a check may not have at once.
+const SCHEDULE_PAIRS: [[&str; 2]; 3] = [
+    ["interval", "cron"],
+    ["interval", "oncalendar"],
+    ["cron", "oncalendar"],
+];
+
 /// Longest duration the API takes: 3650 days, in seconds.
 pub const MAX_DURATION_SECONDS: u64 = 3650 * 86_400;
 
@@ -189,6 +196,44 @@ pub mod shapes {
         }
     }
 
+    /// systemd calendar events (`OnCalendar=`, systemd.time(7)): one string, one
+    /// expression a line, or a list of them; due at any of them.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub enum Calendar {
+        One(String),
+        Many(Vec<String>),
+    }
+
+    impl PartialSchema for Calendar {
+        fn schema() -> RefOr<Schema> {
+            OneOfBuilder::new()
+                .description(Some(
+                    "systemd calendar events (OnCalendar=, systemd.time(7)): one string, one \
+                     expression a line, or a list of strings; due at any of them.",
+                ))
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .examples(["Mon..Fri *-*-* 02:00:00"]),
+                )
+                .item(
+                    utoipa::openapi::schema::ArrayBuilder::new()
+                        .items(ObjectBuilder::new().schema_type(Type::String))
+                        .min_items(Some(1))
+                        .max_items(Some(50)),
+                )
+                .into()
+        }
+    }
+
+    impl ToSchema for Calendar {
+        fn name() -> Cow<'static, str> {
+            Cow::Borrowed("Calendar")
+        }
+    }
+
     /// One escalation step of a check, as shown.
     #[derive(Deserialize, ToSchema)]
     pub struct EscalationStep {
@@ -217,13 +262,16 @@ pub mod shapes {
         pub description: String,
         pub owner: String,
         pub tags: Vec<String>,
-        /// The interval (canonical text), or null for a cron schedule.
+        /// The interval (canonical text), or null for another schedule.
         #[schema(required = true)]
         pub interval: Option<String>,
-        /// The cron line, or null for an interval.
+        /// The cron line, or null for another schedule.
         #[schema(required = true)]
         pub cron: Option<String>,
-        /// The cron's time zone (IANA name), or null for an interval.
+        /// The calendar events as given, or null for another schedule.
+        #[schema(required = true)]
+        pub oncalendar: Option<Calendar>,
+        /// The cron's or calendar's time zone (IANA name), or null for an interval.
         #[schema(required = true)]
         pub tz: Option<String>,
         /// The effective grace period, also when it was defaulted.
@@ -275,7 +323,7 @@ pub mod shapes {
         pub managed: bool,
     }
 
-    /// A new check. Give a schedule: `interval`, or `cron` (with `tz`), not both.
+    /// A new check. Give one schedule: `interval`, `cron` or `oncalendar` (with `tz`).
     /// `null` is the same as leaving a field out.
     #[derive(Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]
@@ -302,7 +350,9 @@ pub mod shapes {
         /// A crontab line: 5 fields (Vixie syntax, `L`, `#`) or an `@daily`-style nickname.
         #[schema(min_length = 1, examples("0 3 * * *"))]
         pub cron: Option<String>,
-        /// The cron's IANA time zone; default UTC. Cron schedules only.
+        /// systemd calendar events, as `OnCalendar=` takes them.
+        pub oncalendar: Option<Calendar>,
+        /// The schedule's IANA time zone; default UTC. Cron and oncalendar schedules only.
         #[schema(examples("Europe/Paris"))]
         pub tz: Option<String>,
         pub grace_period: Option<Duration>,
@@ -322,7 +372,8 @@ pub mod shapes {
     }
 
     /// Changes to a check: each field given replaces the current value (`null` unsets
-    /// it); a `cron` replaces an `interval` and the other way round; both is 400. The
+    /// it); a schedule (`interval`, `cron`, `oncalendar`) replaces the one before; two is
+    /// 400. The
     /// `uuid` cannot change (400 unless it is the check's own).
     #[derive(Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]
@@ -345,6 +396,7 @@ pub mod shapes {
         pub interval: Option<Duration>,
         #[schema(min_length = 1, examples("0 3 * * *"))]
         pub cron: Option<String>,
+        pub oncalendar: Option<Calendar>,
         #[schema(examples("Europe/Paris"))]
         pub tz: Option<String>,
         pub grace_period: Option<Duration>,
@@ -1456,20 +1508,24 @@ fn components() -> utoipa::openapi::Components {
             // Every kind's settings are closed, as `Fields::only` has them; utoipa's
             // derive closes a struct for `deny_unknown_fields` but not enum variants.
             "ChannelCreate" => close_variants(schema),
-            // One schedule: a new check may not have both (`null` is none); a PATCH may
-            // not name both. (utoipa's Object has no `not`; JSON Schema does.)
+            // One schedule: a new check may not have two (`null` is none); a PATCH may
+            // not name two. (utoipa's Object has no `not`; JSON Schema does.)
             "CheckCreate" => add_keyword(
                 schema,
                 "not",
-                json!({
-                    "required": ["interval", "cron"],
+                json!({"anyOf": SCHEDULE_PAIRS.map(|[a, b]| json!({
+                    "required": [a, b],
                     "properties": {
-                        "interval": {"not": {"type": "null"}},
-                        "cron": {"not": {"type": "null"}},
+                        a: {"not": {"type": "null"}},
+                        b: {"not": {"type": "null"}},
                     },
-                }),
+                }))}),
             ),
-            "CheckPatch" => add_keyword(schema, "not", json!({"required": ["interval", "cron"]})),
+            "CheckPatch" => add_keyword(
+                schema,
+                "not",
+                json!({"anyOf": SCHEDULE_PAIRS.map(|pair| json!({"required": pair}))}),
+            ),
             _ => {}
         }
     }
@@ -1794,6 +1850,7 @@ mod tests {
         let mut spec_keys = keys(&serde_json::to_value(CheckSpec::default()).unwrap());
         // Left out of a stored spec when unset (older versions refuse unknown keys).
         spec_keys.insert("slow_min".into());
+        spec_keys.insert("oncalendar".into());
         assert_eq!(properties(schema(&doc, "CheckCreate")), spec_keys);
         let mut patch_keys = properties(schema(&doc, "CheckPatch"));
         patch_keys.insert("uuid".into());
