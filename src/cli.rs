@@ -185,4 +185,15 @@ pub struct ServeArgs {
     /// Allow listening on a non-loopback address without an API key
     #[arg(long)]
     pub insecure: bool,
+
+    /// How log lines on stderr are written: text for people, json (one object a line) for machines
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "HB_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// `hb serve --log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }

@@ -286,7 +286,10 @@ impl Registry {
                         created_ms: row.created_ms,
                     });
                 }
-                Err(e) => eprintln!("hb: skipping stored check {}: {e}", row.uuid),
+                Err(e) => {
+                    super::log::warn("load", format!("skipping stored check {}: {e}", row.uuid))
+                        .emit()
+                }
             }
         }
         for (name, config, managed) in snapshot.channels {
@@ -297,7 +300,9 @@ impl Registry {
                 Ok(kind) => {
                     reg.channels.insert(name, ChannelEntry { kind, managed });
                 }
-                Err(e) => eprintln!("hb: skipping stored channel {name}: {e}"),
+                Err(e) => {
+                    super::log::warn("load", format!("skipping stored channel {name}: {e}")).emit()
+                }
             }
         }
         // Deliveries left pending by the last run are tried again at once.
@@ -537,10 +542,15 @@ impl Registry {
         };
         let channels = self.targets(&entry.settings, &alert.targets);
         if channels.is_empty() && alert.event == "down" {
-            eprintln!(
-                "hb: check {:?} is down and has no channel to alert; add a [[channel]] or give the check channels",
-                entry.settings.name
-            );
+            super::log::warn(
+                "alert",
+                format!(
+                    "check {:?} is down and has no channel to alert; add a [[channel]] or give the check channels",
+                    entry.settings.name
+                ),
+            )
+            .field("check", entry.settings.name.as_str())
+            .emit();
         }
         let event = Event {
             event_id: Uuid::new_v4().to_string(),

@@ -224,7 +224,7 @@ pub async fn ping(
         }
         Ok(None) => text(StatusCode::NOT_FOUND, "not found", false),
         Err(e) => {
-            eprintln!("hb: a ping could not be stored: {e}");
+            crate::serve::log::error("store", format!("a ping could not be stored: {e}")).emit();
             text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage unavailable, retry",
