@@ -30,6 +30,8 @@ pub struct Options {
     pub allow_private_targets: bool,
     /// The channels the config file declares, as it declares them.
     pub declared_channels: BTreeMap<String, ChannelKind>,
+    /// `auto_provision = false`: pings never create checks.
+    pub auto_provision_off: bool,
 }
 
 impl Options {

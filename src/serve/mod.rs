@@ -121,6 +121,7 @@ pub fn merge(args: &ServeArgs, file: ServeFile) -> Result<ServeSettings, String>
             allowed_hosts: file.allowed_hosts.clone(),
             allow_private_targets: file.allow_private_targets,
             declared_channels: Default::default(),
+            auto_provision_off: file.auto_provision == Some(false),
         },
         declared: file,
     })

@@ -244,6 +244,8 @@ pub mod shapes {
         pub slow_min: String,
         #[schema(required = true)]
         pub min_duration: Option<String>,
+        /// A paused check stays paused whatever pings arrive; only `resume` ends it.
+        pub manual_resume: bool,
         pub status: Status,
         /// The last success or failure ping.
         #[schema(required = true, format = DateTime)]
@@ -319,6 +321,8 @@ pub mod shapes {
         /// A run is `slow` only when it is also over this (default 1s; 0s turns it off).
         pub slow_min: Option<DurationOrZero>,
         pub min_duration: Option<Duration>,
+        /// A paused check stays paused whatever pings arrive (default false).
+        pub manual_resume: Option<bool>,
     }
 
     /// Changes to a check: each field given replaces the current value (`null` unsets
@@ -360,6 +364,8 @@ pub mod shapes {
         /// A run is `slow` only when it is also over this (default 1s; 0s turns it off).
         pub slow_min: Option<DurationOrZero>,
         pub min_duration: Option<Duration>,
+        /// A paused check stays paused whatever pings arrive (default false).
+        pub manual_resume: Option<bool>,
     }
 
     /// A tag: a non-empty string.
@@ -1794,6 +1800,7 @@ mod tests {
         let mut spec_keys = keys(&serde_json::to_value(CheckSpec::default()).unwrap());
         // Left out of a stored spec when unset (older versions refuse unknown keys).
         spec_keys.insert("slow_min".into());
+        spec_keys.insert("manual_resume".into());
         assert_eq!(properties(schema(&doc, "CheckCreate")), spec_keys);
         let mut patch_keys = properties(schema(&doc, "CheckPatch"));
         patch_keys.insert("uuid".into());
