@@ -4,10 +4,12 @@ pub mod app;
 pub mod check;
 pub mod config_file;
 pub mod engine;
+pub mod export;
 pub mod http;
 pub mod log;
 pub mod notify;
 pub mod outbox;
+pub mod plan;
 #[cfg(test)]
 mod proptests;
 pub mod registry;

@@ -317,6 +317,20 @@ impl Registry {
         reg
     }
 
+    /// A copy of the checks and channels alone (no outbox, no journal), to try a
+    /// change on without touching this registry (`hb config plan`).
+    pub fn scratch_copy(&self) -> Registry {
+        let mut copy = Registry {
+            channels: self.channels.clone(),
+            public_base: self.public_base.clone(),
+            ..Registry::default()
+        };
+        for entry in self.checks.values() {
+            copy.insert(entry.clone());
+        }
+        copy
+    }
+
     fn insert(&mut self, entry: Entry) {
         let uuid = entry.settings.uuid;
         self.order.insert(order_key(&entry));

@@ -456,3 +456,48 @@ pub async fn test_channel(
     }))
     .into_response())
 }
+
+// Config as code, both ways.
+
+/// `GET /api/v1/config[?secrets=1]`: every check and channel as a config file.
+pub async fn export_config(
+    State(app): State<Arc<App>>,
+    Extension(access): Extension<Access>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let secrets = matches!(
+        query.get("secrets").map(String::as_str),
+        Some("1" | "true" | "yes")
+    );
+    if secrets && access != Access::Full {
+        return Err(ApiError::Forbidden(
+            "secrets=1 needs a full key (one of api_keys); a read key gets the export with secrets masked".into(),
+        ));
+    }
+    let text = crate::serve::export::render(&app.registry(), secrets);
+    Ok((
+        [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
+        text,
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/config/plan` with a config file (TOML): what loading it would create,
+/// change and unmanage. Nothing is changed.
+pub async fn plan_config(State(app): State<Arc<App>>, body: Body) -> ApiResult {
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        ApiError::Invalid("body: larger than 1 MiB; send the config file (at most 1 MiB)".into())
+    })?;
+    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+        ApiError::Invalid("body: not UTF-8 text; send the config file as TOML".into())
+    })?;
+    let now = app.now();
+    let file = crate::serve::config_file::parse(&text, now).map_err(|p| {
+        ApiError::Invalid(match p.line {
+            Some(n) => format!("config line {n}: {}", p.message),
+            None => format!("config: {}", p.message),
+        })
+    })?;
+    let plan = crate::serve::plan::plan(&app.registry(), &file, now);
+    Ok(Json(plan.to_json()).into_response())
+}
