@@ -7,8 +7,10 @@ mod notify_support;
 mod serve_support;
 mod support;
 
+mod cli;
 mod end_to_end;
 mod generated_docs;
+mod install;
 mod notify_command;
 mod notify_email;
 mod notify_http;

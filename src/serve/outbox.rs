@@ -228,7 +228,7 @@ fn delivery_line(
             ),
         )
     };
-    line.field("event", row.event.as_str())
+    line.field("alert", row.event.as_str())
         .field("event_id", row.event_id.as_str())
         .field("channel", row.channel.as_str())
         .field("check", check.map(str::to_string))
