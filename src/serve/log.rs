@@ -6,7 +6,7 @@
 //! already free of secrets (delivery errors name hosts, never a URL's path or query);
 //! no caller passes a key, a token or a ping body.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -80,15 +80,26 @@ impl Line {
         match format {
             Format::Text => format!("hb: {}", self.message),
             Format::Json => {
-                let mut map = Map::new();
-                map.insert("time".into(), Value::from(time));
-                map.insert("level".into(), Value::from(self.level.as_str()));
-                map.insert("event".into(), Value::from(self.event));
-                map.insert("message".into(), Value::from(self.message.as_str()));
-                for (key, value) in &self.fields {
-                    map.entry(*key).or_insert_with(|| value.clone());
+                // Written by hand so the line's own keys come first, then the fields in
+                // the order they were given (a key given twice counts once).
+                let own: [(&str, Value); 4] = [
+                    ("time", Value::from(time)),
+                    ("level", Value::from(self.level.as_str())),
+                    ("event", Value::from(self.event)),
+                    ("message", Value::from(self.message.as_str())),
+                ];
+                let mut seen = std::collections::HashSet::new();
+                let mut parts = Vec::new();
+                for (key, value) in own
+                    .iter()
+                    .map(|(k, v)| (*k, v))
+                    .chain(self.fields.iter().map(|(k, v)| (*k, v)))
+                {
+                    if seen.insert(key) {
+                        parts.push(format!("{}:{value}", Value::from(key)));
+                    }
                 }
-                Value::Object(map).to_string()
+                format!("{{{}}}", parts.join(","))
             }
         }
     }
@@ -148,6 +159,11 @@ mod tests {
             json!({"time": "2026-01-01T00:00:00Z", "level": "info", "event": "status",
                    "message": "check \"backup\" went up → down (missed)",
                    "check": "backup", "to": "down"})
+        );
+        let text = line.render(Format::Json, "2026-01-01T00:00:00Z");
+        assert!(
+            text.starts_with("{\"time\":\"2026-01-01T00:00:00Z\",\"level\":\"info\",\"event\":\"status\",\"message\":"),
+            "{text}"
         );
         // A field never overwrites the line's own keys.
         let line = warn("x", "m").field("level", "debug");
