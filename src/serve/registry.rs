@@ -320,15 +320,38 @@ impl Registry {
     /// A copy of the checks and channels alone (no outbox, no journal), to try a
     /// change on without touching this registry (`hb config plan`).
     pub fn scratch_copy(&self) -> Registry {
-        let mut copy = Registry {
-            channels: self.channels.clone(),
-            public_base: self.public_base.clone(),
+        Registry::from_parts(self.checks.values().cloned(), self.channels.clone())
+    }
+
+    /// A registry of these checks and channels alone (no outbox, no journal).
+    pub fn from_parts(
+        entries: impl IntoIterator<Item = Entry>,
+        channels: BTreeMap<String, ChannelEntry>,
+    ) -> Registry {
+        let mut reg = Registry {
+            channels,
             ..Registry::default()
         };
-        for entry in self.checks.values() {
-            copy.insert(entry.clone());
+        for entry in entries {
+            reg.insert(entry);
         }
-        copy
+        reg
+    }
+
+    /// Copies of up to `n` checks after `after` in list order, and where to go on
+    /// from (`None` at the end): whole-registry reads take the lock once per slice.
+    pub fn entries_slice(
+        &self,
+        after: Option<&OrderKey>,
+        n: usize,
+    ) -> (Vec<Entry>, Option<OrderKey>) {
+        let keys = self.order_slice(after, n);
+        let next = (keys.len() == n).then(|| keys.last().cloned()).flatten();
+        let entries = keys
+            .iter()
+            .filter_map(|(_, _, uuid)| self.checks.get(uuid).cloned())
+            .collect();
+        (entries, next)
     }
 
     fn insert(&mut self, entry: Entry) {

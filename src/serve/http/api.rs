@@ -474,7 +474,11 @@ pub async fn export_config(
             "secrets=1 needs a full key (one of api_keys); a read key gets the export with secrets masked".into(),
         ));
     }
-    let text = crate::serve::export::render(&app.registry(), secrets);
+    let snapshot = snapshot(&app).await;
+    let text =
+        tokio::task::spawn_blocking(move || crate::serve::export::render(&snapshot, secrets))
+            .await
+            .map_err(|e| storage(e.to_string()))?;
     Ok((
         [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
         text,
@@ -498,6 +502,27 @@ pub async fn plan_config(State(app): State<Arc<App>>, body: Body) -> ApiResult {
             None => format!("config: {}", p.message),
         })
     })?;
-    let plan = crate::serve::plan::plan(&app.registry(), &file, now);
+    let snapshot = snapshot(&app).await;
+    let plan = tokio::task::spawn_blocking(move || crate::serve::plan::plan(&snapshot, &file, now))
+        .await
+        .map_err(|e| storage(e.to_string()))?;
     Ok(Json(plan.to_json()).into_response())
+}
+
+/// A copy of the checks and channels, read in slices (pings get the lock between
+/// them), to export or plan on without holding anything up.
+async fn snapshot(app: &App) -> crate::serve::registry::Registry {
+    let mut entries = Vec::new();
+    let mut after = None;
+    loop {
+        let (mut slice, next) = app.registry().entries_slice(after.as_ref(), READ_SLICE);
+        entries.append(&mut slice);
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+        tokio::task::yield_now().await;
+    }
+    let channels = app.registry().channels.clone();
+    crate::serve::registry::Registry::from_parts(entries, channels)
 }
