@@ -7,7 +7,6 @@
 //! no caller passes a key, a token or a ping body.
 
 use serde_json::Value;
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whether lines are JSON (set once at start; text until then).
@@ -104,12 +103,13 @@ impl Line {
         }
     }
 
-    /// Writes the line to stderr, whole.
+    /// Writes the line to stderr, whole (`eprint!` holds stderr's lock for the line,
+    /// and tests capture it).
     pub fn emit(self) {
         let time = crate::serve::check::rfc3339(jiff::Timestamp::now());
         let mut text = self.render(format(), &time);
         text.push('\n');
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        eprint!("{text}");
     }
 }
 
