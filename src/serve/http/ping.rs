@@ -301,13 +301,10 @@ pub async fn ping(
                                 let made = provisioned_spec(slug, query, now)
                                     .map_err(|e| (StatusCode::BAD_REQUEST, e))
                                     .and_then(|spec| {
-                                        reg.create(&spec, now, false, ops).map_err(|e| {
-                                            (
-                                                StatusCode::from_u16(e.status())
-                                                    .unwrap_or(StatusCode::BAD_REQUEST),
-                                                e.message(),
-                                            )
-                                        })
+                                        // (A taken name cannot happen: a name in slug
+                                        // form is its own slug, and that is unknown.)
+                                        reg.create(&spec, now, false, ops)
+                                            .map_err(|e| (StatusCode::BAD_REQUEST, e.message()))
                                     });
                                 match made {
                                     Ok(uuid) => {
