@@ -54,6 +54,23 @@ pub enum Command {
         after_help = "Changes nothing without --apply: prints the jobs, [[check]] tables and a unified diff of each crontab.\nExit status: 0 on success, 1 when the monitor refused a check or a file could not be written, 2 on a usage error, 3 when the monitor cannot be reached."
     )]
     Discover(DiscoverArgs),
+    /// List, show, add, change, pause, resume and delete checks on the monitor
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = CLIENT_EXIT
+    )]
+    Checks(ChecksArgs),
+    /// List the monitor's alert channels, or send a test alert
+    #[command(args_conflicts_with_subcommands = true, after_help = CLIENT_EXIT)]
+    Channels(ChannelsArgs),
+    /// One screen: how many checks are in each status, then each check that is not up
+    #[command(
+        after_help = "Exit status: 0 when no check is down, 1 when some are (or the monitor refused), 2 on a usage error, 3 when the monitor cannot be reached."
+    )]
+    Status(StatusArgs),
+    /// Config as code, both ways: export the monitor's checks and channels, check a file, plan it
+    #[command(after_help = CLIENT_EXIT)]
+    Config(ConfigArgs),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -63,6 +80,255 @@ pub enum Command {
     Man {
         /// Write hb.1 and hb-<subcommand>.1 into this directory instead of printing hb.1
         dir: Option<PathBuf>,
+    },
+}
+
+const CLIENT_EXIT: &str = "Exit status: 0 when done, 1 when the monitor refused (the reason is printed), 2 on a usage error (nothing was sent), 3 when the monitor cannot be reached.";
+
+/// Which monitor the operator's commands talk to, and with which key.
+#[derive(Debug, Clone, Args)]
+pub struct ClientOptions {
+    /// The monitor's base URL [default: server in the config file, else http://localhost:8080]
+    #[arg(long, global = true, env = "HB_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+
+    /// The API key sent as 'Authorization: Bearer KEY' [default: api_key in the config file]
+    #[arg(
+        long,
+        global = true,
+        env = "HB_API_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub api_key: Option<String>,
+}
+
+/// A check's status, as the API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFilter {
+    New,
+    Up,
+    Late,
+    Down,
+    Running,
+    Paused,
+}
+
+impl StatusFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::New => "new",
+            StatusFilter::Up => "up",
+            StatusFilter::Late => "late",
+            StatusFilter::Down => "down",
+            StatusFilter::Running => "running",
+            StatusFilter::Paused => "paused",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ChecksArgs {
+    #[command(subcommand)]
+    pub command: Option<ChecksCommand>,
+
+    #[command(flatten)]
+    pub list: ChecksListArgs,
+
+    #[command(flatten)]
+    pub client: ClientOptions,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ChecksListArgs {
+    /// Only checks with this status
+    #[arg(long, value_enum, value_name = "STATUS")]
+    pub status: Option<StatusFilter>,
+
+    /// Only checks with this tag
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+
+    /// Print the API's JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChecksCommand {
+    /// List checks (the default)
+    List(ChecksListArgs),
+    /// Show one check
+    Show {
+        /// The check's uuid, slug or name
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Print the API's JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a check; prints its uuid
+    Add(CheckAddArgs),
+    /// Change a check: each flag given replaces that setting
+    Edit(CheckEditArgs),
+    /// Pause a check: no alerts until it is pinged or resumed
+    Pause {
+        /// The check's uuid, slug or name
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Resume a paused check (it becomes new)
+    Resume {
+        /// The check's uuid, slug or name
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Delete a check and its history
+    Rm {
+        /// The check's uuid, slug or name
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+}
+
+/// A check's settings as flags, shared by `add` and `edit`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CheckSettingsArgs {
+    /// Expect a ping every DURATION (e.g. 24h)
+    #[arg(long, conflicts_with_all = ["cron", "oncalendar"], value_parser = duration_at_least(ONE_SECOND), value_name = "DURATION")]
+    pub interval: Option<Duration>,
+
+    /// Expect a ping at the times of a cron line (e.g. "0 3 * * *")
+    #[arg(long, conflicts_with = "oncalendar", value_name = "EXPR")]
+    pub cron: Option<String>,
+
+    /// Expect a ping at the times of a systemd OnCalendar= expression
+    #[arg(long, value_name = "EXPR")]
+    pub oncalendar: Option<String>,
+
+    /// The IANA time zone of --cron or --oncalendar [default: UTC]
+    #[arg(long, value_name = "TZ")]
+    pub tz: Option<String>,
+
+    /// How long after the due time the check goes down [default: scales with the period]
+    #[arg(long, value_parser = duration_at_least(ONE_SECOND), value_name = "DURATION")]
+    pub grace: Option<Duration>,
+
+    /// How long a started run may go on before it is stuck [default: the grace]
+    #[arg(long, value_parser = duration_at_least(ONE_SECOND), value_name = "DURATION")]
+    pub max_runtime: Option<Duration>,
+
+    /// A tag (repeatable; given, they replace the check's tags)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// A channel to alert (repeatable; given, they replace the check's channels) [default: every channel]
+    #[arg(long = "channel", value_name = "CHANNEL")]
+    pub channels: Vec<String>,
+
+    /// What the check is about
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+
+    /// Who to ask about it
+    #[arg(long, value_name = "WHO")]
+    pub owner: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckAddArgs {
+    /// The check's name (unique; its slug is made from it)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    #[command(flatten)]
+    pub settings: CheckSettingsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckEditArgs {
+    /// The check's uuid, slug or name
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// A new name
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    #[command(flatten)]
+    pub settings: CheckSettingsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelsArgs {
+    #[command(subcommand)]
+    pub command: Option<ChannelsCommand>,
+
+    /// Print the API's JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub client: ClientOptions,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelsCommand {
+    /// List channels (the default)
+    List {
+        /// Print the API's JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a test alert through a channel
+    Test {
+        /// The channel's name
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON: the counts and the checks that are not up
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub client: ClientOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+
+    #[command(flatten)]
+    pub client: ClientOptions,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the monitor's checks and channels as a config file (TOML)
+    Export {
+        /// Write secrets (tokens, keys, passwords) instead of "••••"; needs a full API key
+        #[arg(long)]
+        with_secrets: bool,
+    },
+    /// Validate a config file: exit 0, or 2 with FILE:LINE: problem
+    Check {
+        /// The config file
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Print what loading a config file would create, change and unmanage on the monitor (nothing is changed)
+    Plan {
+        /// The config file
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Print the API's JSON
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -130,6 +396,53 @@ pub struct RunArgs {
     /// Run the command again and again, start to start (at least 1s apart), reporting each run
     #[arg(long, value_parser = duration_at_least(ONE_SECOND), value_name = "DURATION")]
     pub every: Option<Duration>,
+
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// `hb run <slug> --create …`: the monitor makes the check on its first ping.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CreateArgs {
+    /// Ask the monitor to create the check (named by its slug) if it does not exist
+    #[arg(long, help_heading = "Creating the check")]
+    pub create: bool,
+
+    /// The new check's interval [default: 1d]
+    #[arg(long = "interval", conflicts_with_all = ["cron", "oncalendar"], requires = "create", value_parser = duration_at_least(ONE_SECOND), value_name = "DURATION", help_heading = "Creating the check")]
+    pub interval: Option<Duration>,
+
+    /// The new check's cron line, instead
+    #[arg(
+        long = "cron",
+        conflicts_with = "oncalendar",
+        requires = "create",
+        value_name = "EXPR",
+        help_heading = "Creating the check"
+    )]
+    pub cron: Option<String>,
+
+    /// The new check's systemd OnCalendar= expression, instead
+    #[arg(
+        long = "oncalendar",
+        requires = "create",
+        value_name = "EXPR",
+        help_heading = "Creating the check"
+    )]
+    pub oncalendar: Option<String>,
+
+    /// The time zone of --cron or --oncalendar [default: UTC]
+    #[arg(
+        long = "tz",
+        requires = "create",
+        value_name = "TZ",
+        help_heading = "Creating the check"
+    )]
+    pub tz: Option<String>,
+
+    /// The new check's grace period
+    #[arg(long = "grace", requires = "create", value_parser = duration_at_least(ONE_SECOND), value_name = "DURATION", help_heading = "Creating the check")]
+    pub grace: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -225,4 +538,15 @@ pub struct ServeArgs {
     /// Allow listening on a non-loopback address without an API key
     #[arg(long)]
     pub insecure: bool,
+
+    /// How log lines on stderr are written: text for people, json (one object a line) for machines
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "HB_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// `hb serve --log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }

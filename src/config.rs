@@ -63,6 +63,8 @@ impl ConfigSource {
 pub struct WrapperFile {
     pub server: Option<String>,
     pub ping_key: Option<String>,
+    /// The operator command line's key (`hb checks`, `hb status`, …).
+    pub api_key: Option<String>,
     #[serde(default)]
     pub checks: BTreeMap<String, String>,
 }

@@ -32,19 +32,26 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
         .render(&mut page)
         .expect("rendering to memory cannot fail");
     pages.push(("hb.1".to_string(), page));
+    sub_pages(&command, "hb", &mut pages);
+    pages
+}
+
+/// A page for each subcommand, and for theirs (`hb-checks.1`, `hb-checks-add.1`), as
+/// the SUBCOMMANDS sections name them.
+fn sub_pages(command: &clap::Command, prefix: &str, pages: &mut Vec<(String, Vec<u8>)>) {
     for sub in command.get_subcommands() {
         if sub.get_name() == "help" {
             continue;
         }
-        let name = format!("hb-{}", sub.get_name());
-        let sub = sub.clone().name(name.clone());
+        let name = format!("{prefix}-{}", sub.get_name());
+        let renamed = sub.clone().name(name.clone());
         let mut page = Vec::new();
-        clap_mangen::Man::new(sub)
+        clap_mangen::Man::new(renamed)
             .render(&mut page)
             .expect("rendering to memory cannot fail");
         pages.push((format!("{name}.1"), page));
+        sub_pages(sub, &name, pages);
     }
-    pages
 }
 
 pub fn man(dir: Option<&Path>) -> Result<()> {

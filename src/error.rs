@@ -17,8 +17,11 @@ pub enum Error {
     Forbidden(String),
     /// Storage failed; nothing was changed, a retry is safe. HTTP 503.
     Unavailable(String),
-    /// Anything else at run time (the database, the network, a background task). Exit 1.
+    /// Anything else at run time (the database, the network, a background task), or
+    /// the monitor refused what the operator's command asked. Exit 1.
     Failed(anyhow::Error),
+    /// The operator's command could not reach the monitor. Exit 3.
+    Unreachable(String),
 }
 
 impl Error {
@@ -26,6 +29,7 @@ impl Error {
     pub fn code(&self) -> i32 {
         match self {
             Error::Invalid(_) => crate::exit::USAGE,
+            Error::Unreachable(_) => crate::exit::UNREACHABLE,
             _ => crate::exit::FAILURE,
         }
     }
@@ -37,7 +41,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::Conflict(_) => 409,
             Error::Forbidden(_) => 403,
-            Error::Unavailable(_) => 503,
+            Error::Unavailable(_) | Error::Unreachable(_) => 503,
             Error::Failed(_) => 500,
         }
     }
@@ -49,7 +53,8 @@ impl Error {
             | Error::NotFound(m)
             | Error::Conflict(m)
             | Error::Forbidden(m)
-            | Error::Unavailable(m) => m.clone(),
+            | Error::Unavailable(m)
+            | Error::Unreachable(m) => m.clone(),
             Error::Failed(e) => format!("{e:#}"),
         }
     }
@@ -90,5 +95,6 @@ mod tests {
         let failed = Error::from(anyhow::anyhow!("inner").context("outer"));
         assert_eq!(failed.to_string(), "outer: inner");
         assert_eq!(failed.code(), 1);
+        assert_eq!(Error::Unreachable("x".into()).code(), 3);
     }
 }

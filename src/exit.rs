@@ -4,6 +4,8 @@
 pub const USAGE: i32 = 2;
 /// A runtime failure (e.g. `hb ping` could not deliver, `hb serve` could not start).
 pub const FAILURE: i32 = 1;
+/// The operator's command line (§7) could not reach the monitor.
+pub const UNREACHABLE: i32 = 3;
 /// The job ran past `--timeout` (as coreutils `timeout`).
 pub const TIMEOUT: i32 = 124;
 /// The command was found but could not be executed (permission, format).

@@ -4,6 +4,7 @@
 //! The binary (`src/main.rs`) only parses the command line and calls [`run`].
 
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod discover;
@@ -28,11 +29,21 @@ pub fn run(cli: Cli) -> i32 {
         Command::Schedule(args) => return serve::schedule::cmd_schedule(&args),
         Command::Discover(args) => return discover::cmd_discover(&args, &config),
         Command::Serve(args) => serve::cmd_serve(args, &config),
+        // The operator's commands: their own exit codes (e.g. `hb status`: 1 when down).
+        Command::Checks(args) => return finish(client::checks::cmd_checks(args, &config)),
+        Command::Channels(args) => return finish(client::channels::cmd_channels(args, &config)),
+        Command::Status(args) => return finish(client::status::cmd_status(args, &config)),
+        Command::Config(args) => return finish(client::config::cmd_config(args, &config)),
         Command::Completions { shell } => docs::print_completions(shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
     };
+    finish(result.map(|()| 0))
+}
+
+/// The exit code of a command's result; an error is printed here, once.
+fn finish(result: error::Result<i32>) -> i32 {
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("hb: {e}");
             e.code()

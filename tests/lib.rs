@@ -8,8 +8,10 @@ mod serve_support;
 mod support;
 
 mod discover;
+mod cli;
 mod end_to_end;
 mod generated_docs;
+mod install;
 mod notify_command;
 mod notify_email;
 mod notify_http;

@@ -502,7 +502,7 @@ fn config_errors_exit_2_naming_file_and_line() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("hb.toml line 3") && stderr.contains("61"),
+        stderr.contains("hb.toml line 5") && stderr.contains("61"),
         "{stderr}"
     );
 

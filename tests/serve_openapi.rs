@@ -132,6 +132,10 @@ impl Probe {
                 json(json!({"name": "probe2", "kind": "webhook", "url": self.webhook}))
             }
             "updateChannel" => json(json!({"method": "PUT"})),
+            "planConfig" => Some((
+                "[[check]]\nname = \"planned\"\ninterval = \"1h\"\n".into(),
+                "application/toml",
+            )),
             id if id.starts_with("ping") || id.starts_with("hcPing") => id
                 .ends_with("Post")
                 .then(|| ("job output".into(), "text/plain")),

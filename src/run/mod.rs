@@ -35,8 +35,17 @@ pub fn cmd_run(args: RunArgs, config: &ConfigSource) -> i32 {
         Ok(headers) => headers,
         Err(message) => return usage_error("run", &message),
     };
+    let create = match settings::create_query(&args.create) {
+        Ok(create) => create,
+        Err(message) => return usage_error("run", &message),
+    };
     let base = match settings::resolve_id(&args.id, &args.ping, config, &say) {
-        Ok(base) => Some(base),
+        // `--create`: every ping of the run asks for the check, so the first one that
+        // arrives makes it (a ping never changes an existing check).
+        Ok(base) => Some(match &create {
+            Some(query) => settings::with_query(&base, query),
+            None => base,
+        }),
         Err(message) => {
             say.warn(&format!("{message} (the job runs without pings)"));
             None

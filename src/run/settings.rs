@@ -8,7 +8,7 @@ use clap::CommandFactory;
 
 use super::endpoint::{self, Resolver};
 use super::retry::{PingResult, status_text};
-use crate::cli::{Cli, PingOptions};
+use crate::cli::{Cli, CreateArgs, PingOptions};
 use crate::config::{self, ConfigSource, WrapperFile};
 
 /// hb's own messages on stderr, one line each, silenced by `--quiet`.
@@ -110,6 +110,54 @@ pub fn resolve_id(
     endpoint::resolve(id, &resolver).map_err(|e| e.to_string())
 }
 
+/// The query `hb run --create …` adds to its pings (`create=1&interval=…`), or `None`
+/// without `--create`. A value the monitor would refuse is a usage error here, before
+/// the job: cron lines and time zones are read by the monitor's own (pure) schedule
+/// code.
+pub fn create_query(create: &CreateArgs) -> Result<Option<String>, String> {
+    if !create.create {
+        return Ok(None);
+    }
+    let encode = crate::percent::percent_encode;
+    let mut query = vec!["create=1".to_string()];
+    if let Some(d) = create.interval {
+        query.push(format!("interval={}", encode(&crate::duration::format(d))));
+    }
+    if let Some(cron) = &create.cron {
+        crate::serve::schedule::Schedule::cron(cron, create.tz.as_deref().unwrap_or("UTC"))
+            .map_err(|e| format!("--cron {cron:?}: {}", e.message))?;
+        query.push(format!("cron={}", encode(cron)));
+    }
+    if let Some(expr) = &create.oncalendar {
+        if expr.trim().is_empty() {
+            return Err(
+                "--oncalendar is empty; give a systemd OnCalendar= expression, e.g. \"*-*-* 02:00:00\"".into(),
+            );
+        }
+        query.push(format!("oncalendar={}", encode(expr)));
+    }
+    if let Some(tz) = &create.tz {
+        if create.cron.is_none() && create.oncalendar.is_none() {
+            return Err(
+                "--tz applies to --cron or --oncalendar; give one of them, or leave --tz out"
+                    .into(),
+            );
+        }
+        crate::serve::schedule::parse_tz(tz).map_err(|e| format!("--tz: {}", e.message))?;
+        query.push(format!("tz={}", encode(tz)));
+    }
+    if let Some(d) = create.grace {
+        query.push(format!("grace={}", encode(&crate::duration::format(d))));
+    }
+    Ok(Some(query.join("&")))
+}
+
+/// `base` with `query` added to its own.
+pub fn with_query(base: &str, query: &str) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}{query}")
+}
+
 /// `--header 'Name: value'`, each checked.
 pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>, String> {
     raw.iter().map(|text| parse_header(text)).collect()
@@ -206,6 +254,66 @@ mod tests {
         assert!(url.starts_with("http://localhost:8080/"));
         let err = resolve_id("backup", &options(None, None), &broken, &QUIET).unwrap_err();
         assert!(err.contains("ping key"), "{err}");
+    }
+
+    #[test]
+    fn create_asks_for_the_schedule_and_refuses_a_bad_one() {
+        let none = CreateArgs::default();
+        assert_eq!(create_query(&none), Ok(None));
+        let daily = CreateArgs {
+            create: true,
+            ..Default::default()
+        };
+        assert_eq!(create_query(&daily).unwrap().unwrap(), "create=1");
+        let cron = CreateArgs {
+            create: true,
+            cron: Some("0 3 * * *".into()),
+            tz: Some("Europe/Paris".into()),
+            grace: Some(std::time::Duration::from_secs(3600)),
+            ..Default::default()
+        };
+        assert_eq!(
+            create_query(&cron).unwrap().unwrap(),
+            "create=1&cron=0%203%20%2A%20%2A%20%2A&tz=Europe%2FParis&grace=1h"
+        );
+        for (bad, says) in [
+            (
+                CreateArgs {
+                    create: true,
+                    cron: Some("61 * * * *".into()),
+                    ..Default::default()
+                },
+                "--cron",
+            ),
+            (
+                CreateArgs {
+                    create: true,
+                    cron: Some("0 3 * * *".into()),
+                    tz: Some("Mars/Base".into()),
+                    ..Default::default()
+                },
+                "Mars",
+            ),
+            (
+                CreateArgs {
+                    create: true,
+                    tz: Some("UTC".into()),
+                    ..Default::default()
+                },
+                "--tz applies",
+            ),
+        ] {
+            let err = create_query(&bad).unwrap_err();
+            assert!(err.contains(says), "{err}");
+        }
+        assert_eq!(
+            with_query("http://h/p/k/s", "create=1"),
+            "http://h/p/k/s?create=1"
+        );
+        assert_eq!(
+            with_query("http://h/p?x=1", "create=1"),
+            "http://h/p?x=1&create=1"
+        );
     }
 
     #[test]

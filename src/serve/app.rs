@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::Notify;
 
+use super::log;
 use super::notify::ChannelKind;
 use super::registry::Registry;
 use super::store::{History, Op};
@@ -29,6 +30,8 @@ pub struct Options {
     pub allow_private_targets: bool,
     /// The channels the config file declares, as it declares them.
     pub declared_channels: BTreeMap<String, ChannelKind>,
+    /// `auto_provision = false`: pings never create checks.
+    pub auto_provision_off: bool,
 }
 
 impl Options {
@@ -134,13 +137,14 @@ impl App {
         f: impl FnOnce(&mut Registry, Timestamp, &mut Vec<Op>) -> T,
     ) -> Result<T, String> {
         let mut ops = Vec::new();
-        let (value, committed, enqueued) = {
+        let (value, committed, enqueued, flips) = {
             let mut reg = self.registry();
             let seq = self.change_seq.fetch_add(1, Ordering::SeqCst) + 1;
             let now = self.now();
             reg.begin_change(seq);
             let value = f(&mut reg, now, &mut ops);
             let undo = reg.end_change();
+            let flips = flip_lines(&reg, &ops);
             let enqueued = ops
                 .iter()
                 .any(|op| matches!(op, Op::Enqueue(_) | Op::Attempt(_)));
@@ -150,11 +154,15 @@ impl App {
             {
                 self.engine_wake.notify_one();
             }
-            (value, self.writer.send(seq, ops, undo), enqueued)
+            (value, self.writer.send(seq, ops, undo), enqueued, flips)
         };
         committed
             .await
             .map_err(|_| "the database writer has stopped".to_string())??;
+        // Said once the change is committed: a status change that was undone never was.
+        for line in flips {
+            line.emit();
+        }
         if enqueued {
             self.outbox_wake.notify_one();
         }
@@ -197,4 +205,33 @@ impl App {
     pub(crate) fn mark_engine_awake(&self) {
         self.engine_until.store(i64::MIN, Ordering::Relaxed);
     }
+}
+
+/// One log line per status change in `ops`.
+fn flip_lines(reg: &Registry, ops: &[Op]) -> Vec<log::Line> {
+    ops.iter()
+        .filter_map(|op| match op {
+            Op::Flip(flip) => Some(flip),
+            _ => None,
+        })
+        .map(|flip| {
+            let name = uuid::Uuid::parse_str(&flip.check_uuid)
+                .ok()
+                .and_then(|u| reg.checks.get(&u))
+                .map(|e| e.settings.name.clone())
+                .unwrap_or_default();
+            log::info(
+                "status",
+                format!(
+                    "check {name:?} ({}) went {} → {} ({})",
+                    flip.check_uuid, flip.from, flip.to, flip.reason
+                ),
+            )
+            .field("check", name)
+            .field("uuid", flip.check_uuid.as_str())
+            .field("from", flip.from)
+            .field("to", flip.to)
+            .field("reason", flip.reason.as_str())
+        })
+        .collect()
 }

@@ -200,6 +200,10 @@ pub struct CheckSpec {
     /// Left out when unset, so a stored spec stays readable by versions without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slow_min: Option<DurationInput>,
+    /// A paused check stays paused whatever pings arrive (only `resume` ends the pause).
+    /// Left out when unset, as `slow_min`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_resume: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -233,6 +237,8 @@ pub struct Settings {
     pub min_duration: Option<Duration>,
     /// As given; `None` means [`DEFAULT_SLOW_MIN`].
     pub slow_min: Option<Duration>,
+    /// A paused check stays paused whatever pings arrive.
+    pub manual_resume: bool,
     /// Declared in the config file.
     pub managed: bool,
 }
@@ -490,6 +496,7 @@ impl Settings {
             slow: spec.slow.unwrap_or(true),
             min_duration,
             slow_min,
+            manual_resume: spec.manual_resume.unwrap_or(false),
             managed,
         })
     }
@@ -528,6 +535,7 @@ impl Settings {
             slow: Some(self.slow),
             min_duration: self.min_duration.map(text),
             slow_min: self.slow_min.map(text),
+            manual_resume: self.manual_resume.then_some(true),
         }
     }
 
@@ -569,6 +577,7 @@ impl Settings {
             "slow": self.slow,
             "slow_min": fmt(self.slow_min()),
             "min_duration": opt(self.min_duration),
+            "manual_resume": self.manual_resume,
             "status": status.as_str(),
             "last_ping": time(state.last_ping),
             "last_start": time(state.run.as_ref().map(|r| r.start)),

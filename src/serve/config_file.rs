@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::check::{CheckSpec, Settings, parse_spec};
 use super::notify::{ChannelKind, MASK};
 use super::registry::valid_channel_name;
-use crate::config::{ConfigSource, toml_error};
+use crate::config::ConfigSource;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +32,7 @@ struct File {
     allowed_hosts: Option<Vec<String>>,
     allow_private_targets: Option<bool>,
     max_connections: Option<usize>,
+    auto_provision: Option<bool>,
     #[serde(default)]
     channel: Vec<toml::Spanned<toml::Table>>,
     #[serde(default)]
@@ -50,6 +51,8 @@ pub struct ServeFile {
     pub allowed_hosts: Vec<String>,
     pub allow_private_targets: bool,
     pub max_connections: Option<usize>,
+    /// `auto_provision = false`: a ping with `?create=1` to an unknown slug is 404.
+    pub auto_provision: Option<bool>,
     /// `[[channel]]` tables as JSON (a `"••••"` in one keeps the stored secret, so
     /// the final settings are made when the file is applied).
     pub channels: Vec<(String, Value)>,
@@ -76,81 +79,207 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// What is wrong with a config file, and where: the line of the offending key or
+/// value when it is known, else of its table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Problem {
+    fn at(line: usize, message: impl Into<String>) -> Problem {
+        Problem {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+
+    /// `PATH line N: problem`, as `hb serve` says it.
+    pub fn in_file(&self, file: &str) -> String {
+        match self.line {
+            Some(n) => format!("config file {file} line {n}: {}", self.message),
+            None => format!("config file {file}: {}", self.message),
+        }
+    }
+
+    /// `PATH:N: problem`, as compilers (and `hb config check`) say it.
+    pub fn compiler_style(&self, file: &str) -> String {
+        match self.line {
+            Some(n) => format!("{file}:{n}: {}", self.message),
+            None => format!("{file}: {}", self.message),
+        }
+    }
+}
+
+/// Where each key of the file's `[[channel]]` and `[[check]]` tables is written.
+pub struct KeyLines<'a> {
+    text: &'a str,
+    doc: Option<toml::Spanned<toml::de::DeTable<'a>>>,
+}
+
+impl<'a> KeyLines<'a> {
+    pub fn new(text: &'a str) -> KeyLines<'a> {
+        KeyLines {
+            text,
+            doc: toml::de::DeTable::parse(text).ok(),
+        }
+    }
+
+    /// The line of `key` in table number `index` of `array` (`"check"`, `"channel"`),
+    /// or of a value in it (`channels[1]`); `None` when it is not written there.
+    pub fn line(&self, array: &str, index: usize, key: &str) -> Option<usize> {
+        let doc = self.doc.as_ref()?;
+        let tables = doc.get_ref().get(array)?;
+        let toml::de::DeValue::Array(tables) = tables.get_ref() else {
+            return None;
+        };
+        let table = tables.get(index)?;
+        let toml::de::DeValue::Table(entries) = table.get_ref() else {
+            return None;
+        };
+        let (name, position) = match key.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (key, None),
+        };
+        let found = entries
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == name)
+            .map(|(k, v)| match (position, v.get_ref()) {
+                (Some(i), toml::de::DeValue::Array(items)) => {
+                    items.get(i).map_or(k.span(), |item| item.span())
+                }
+                _ => k.span(),
+            });
+        Some(line_of(self.text, found?.start))
+    }
+
+    /// The line of the key an error message is about (`interval: …`,
+    /// `escalation[0].after: …`, ``unknown field `colour` ``).
+    pub fn line_for(&self, array: &str, index: usize, message: &str) -> Option<usize> {
+        let key = match message.split_once('`') {
+            Some((head, rest)) if head.starts_with("unknown field") => {
+                rest.split('`').next().unwrap_or("")
+            }
+            _ => {
+                let end = message
+                    .find(|c: char| {
+                        !(c.is_ascii_alphanumeric() || c == '_' || c == '[' || c == ']')
+                    })
+                    .unwrap_or(message.len());
+                &message[..end]
+            }
+        };
+        let key = if key.is_empty() || key.chars().all(|c| c.is_ascii_digit()) {
+            "name"
+        } else {
+            key
+        };
+        self.line(array, index, key)
+    }
+}
+
 /// Reads the config file; a missing default file gives an empty config.
 pub fn load(source: &ConfigSource, now: jiff::Timestamp) -> Result<ServeFile> {
     let Some(text) = source.read()? else {
         return Ok(ServeFile::default());
     };
-    let file: File = toml::from_str(&text).map_err(|e| toml_error(source, &e))?;
+    parse(&text, now).map_err(|p| anyhow::anyhow!(p.in_file(&source.display())))
+}
+
+/// Reads and validates the text of a config file: every key, every `[[channel]]` and
+/// `[[check]]` (each alone; whether a check's channels exist is the registry's to say).
+pub fn parse(text: &str, now: jiff::Timestamp) -> Result<ServeFile, Problem> {
+    let file: File = toml::from_str(text).map_err(|e| Problem {
+        line: e.span().map(|span| line_of(text, span.start)),
+        message: e.message().trim_end().to_string(),
+    })?;
     // TOML has inf and nan; JSON (which checks and channels are read as) does not, and
     // would read them as null (the default): refuse them here, naming the line.
-    if let Some(offset) = non_finite(&text) {
-        anyhow::bail!(
-            "config file {} line {}: inf and nan are not accepted values; write a finite number",
-            source.display(),
-            line_of(&text, offset)
-        );
+    if let Some(offset) = non_finite(text) {
+        return Err(Problem::at(
+            line_of(text, offset),
+            "inf and nan are not accepted values; write a finite number",
+        ));
     }
+    let lines = KeyLines::new(text);
     if file
         .max_connections
         .is_some_and(|n| !(16..=1_000_000).contains(&n))
     {
-        anyhow::bail!(
-            "config file {}: max_connections must be between 16 and 1000000",
-            source.display()
-        );
+        return Err(Problem {
+            line: text
+                .lines()
+                .position(|l| l.trim_start().starts_with("max_connections"))
+                .map(|i| i + 1),
+            message: "max_connections must be between 16 and 1000000".into(),
+        });
     }
-    let at = |span: std::ops::Range<usize>, what: String| {
-        anyhow::anyhow!(
-            "config file {} line {}: {what}",
-            source.display(),
-            line_of(&text, span.start)
-        )
-    };
     let mut channels = Vec::new();
-    for table in file.channel {
+    for (index, table) in file.channel.into_iter().enumerate() {
         let span = table.span();
+        let at_key = |key: &str| {
+            lines
+                .line("channel", index, key)
+                .unwrap_or_else(|| line_of(text, span.start))
+        };
         let mut table = table.into_inner();
         let name = match table.remove("name") {
             Some(toml::Value::String(n)) if valid_channel_name(&n) => n,
             Some(other) => {
-                return Err(at(
-                    span,
+                return Err(Problem::at(
+                    at_key("name"),
                     format!(
                         "[[channel]] name {other} is not accepted; use letters, digits, '-' and '_'"
                     ),
                 ));
             }
             None => {
-                return Err(at(
-                    span,
-                    "[[channel]] needs a name, e.g. name = \"ops\"".into(),
+                return Err(Problem::at(
+                    line_of(text, span.start),
+                    "[[channel]] needs a name, e.g. name = \"ops\"",
                 ));
             }
         };
         if channels.iter().any(|(n, _)| *n == name) {
-            return Err(at(span, format!("[[channel]] {name:?} is declared twice")));
+            return Err(Problem::at(
+                at_key("name"),
+                format!("[[channel]] {name:?} is declared twice"),
+            ));
         }
         let value = serde_json::to_value(&table).unwrap_or(Value::Null);
         // A masked secret is resolved against the stored channel when applied.
         if !value.to_string().contains(MASK) {
-            ChannelKind::merge(None, &value, false)
-                .map_err(|e| at(span.clone(), format!("[[channel]] {name:?}: {e}")))?;
+            ChannelKind::merge(None, &value, false).map_err(|e| {
+                let key = e
+                    .strip_prefix("channel field \"")
+                    .and_then(|rest| rest.split('"').next())
+                    .unwrap_or("kind");
+                Problem::at(at_key(key), format!("[[channel]] {name:?}: {e}"))
+            })?;
         }
         channels.push((name, value));
     }
     let mut checks: Vec<CheckSpec> = Vec::new();
     // Names seen so far (trimmed), so a file with many checks is read in linear time.
     let mut names = std::collections::HashSet::new();
-    for table in file.check {
+    for (index, table) in file.check.into_iter().enumerate() {
         let span = table.span();
+        let at = |message: &str| {
+            lines
+                .line_for("check", index, message)
+                .unwrap_or_else(|| line_of(text, span.start))
+        };
         let value = serde_json::to_value(table.into_inner()).unwrap_or(Value::Null);
-        let spec = parse_spec(value).map_err(|e| at(span.clone(), format!("[[check]]: {e}")))?;
+        let spec = parse_spec(value).map_err(|e| Problem::at(at(&e), format!("[[check]]: {e}")))?;
         let name = spec.name.clone().unwrap_or_default();
         Settings::from_spec(&spec, now, true)
-            .map_err(|e| at(span.clone(), format!("[[check]] {name:?}: {e}")))?;
+            .map_err(|e| Problem::at(at(&e), format!("[[check]] {name:?}: {e}")))?;
         if !names.insert(name.trim().to_string()) {
-            return Err(at(span, format!("[[check]] {name:?} is declared twice")));
+            return Err(Problem::at(
+                at("name"),
+                format!("[[check]] {name:?} is declared twice"),
+            ));
         }
         checks.push(spec);
     }
@@ -169,6 +298,7 @@ pub fn load(source: &ConfigSource, now: jiff::Timestamp) -> Result<ServeFile> {
             .collect(),
         allow_private_targets: file.allow_private_targets.unwrap_or(false),
         max_connections: file.max_connections,
+        auto_provision: file.auto_provision,
         channels,
         checks,
     })
@@ -240,13 +370,58 @@ channels = ["ops"]
         let err = load_text("[[check]]\nname = \"a\"\ninterval = \"1h\"\n\n[[check]]\nname = \"b\"\ninterval = \"soon\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("line 5:") && err.contains("interval"), "{err}");
+        assert!(err.contains("line 7:") && err.contains("interval"), "{err}");
         let err = load_text("[[channel]]\nkind = \"webhook\"\nurl = \"http://x\"\n")
             .unwrap_err()
             .to_string();
         assert!(
             err.contains("line 1:") && err.contains("needs a name"),
             "{err}"
+        );
+    }
+
+    /// `hb config check` and `hb serve` name the line of the offending key or value.
+    #[test]
+    fn problems_point_at_the_key() {
+        let now = "2026-01-01T00:00:00Z".parse().unwrap();
+        let cases = [
+            (
+                "[[check]]\nname = \"a\"\n\ninterval = \"1h\"\ncolour = \"red\"\n",
+                5,
+                "colour",
+            ),
+            (
+                "[[check]]\nname = \"a\"\ncron = \"0 3 * * *\"\ntz = \"Mars/Base\"\n",
+                4,
+                "Mars",
+            ),
+            (
+                "[[check]]\nname = \"a\"\ninterval = \"1h\"\nescalation = [\n  {after = \"1h\", channels = []},\n  {after = \"0s\", channels = []},\n]\n",
+                6,
+                "escalation[1].after",
+            ),
+            ("[[check]]\nname = \"a\"\n\n", 1, "schedule"),
+            (
+                "[[channel]]\nname = \"ops\"\nkind = \"webhook\"\nurl = \"ftp://x\"\n",
+                4,
+                "url",
+            ),
+            ("[[channel]]\nname = \"ops\"\nkind = \"sms\"\n", 3, "sms"),
+            (
+                "listen = \"x\"\nmax_connections = 1\n",
+                2,
+                "max_connections",
+            ),
+        ];
+        for (text, line, says) in cases {
+            let problem = parse(text, now).unwrap_err();
+            assert_eq!(problem.line, Some(line), "{text}: {problem:?}");
+            assert!(problem.message.contains(says), "{text}: {problem:?}");
+        }
+        let problem = parse("server = 3\n", now).unwrap_err();
+        assert_eq!(
+            problem.compiler_style("hb.toml"),
+            format!("hb.toml:1: {}", problem.message)
         );
     }
 }

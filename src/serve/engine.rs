@@ -30,7 +30,7 @@ pub async fn run_due(app: &App) {
             Ok(true) => continue,
             Ok(false) => break,
             Err(e) => {
-                eprintln!("hb: cannot record due alerts: {e}");
+                super::log::error("store", format!("cannot record due alerts: {e}")).emit();
                 break;
             }
         }
@@ -76,14 +76,16 @@ pub async fn run(app: Arc<App>) {
         app.mark_engine_awake();
         let jumped = clock.jumped(&app);
         if jumped {
-            eprintln!(
-                "hb: the wall clock jumped forward; checks that fell due because of it get one grace period"
-            );
+            super::log::warn(
+                "clock",
+                "the wall clock jumped forward; checks that fell due because of it get one grace period",
+            )
+            .emit();
             if let Err(e) = app
                 .change(|reg, now, ops| reg.on_clock_jump(now, ops))
                 .await
             {
-                eprintln!("hb: cannot record the clock jump: {e}");
+                super::log::error("store", format!("cannot record the clock jump: {e}")).emit();
             }
         }
         run_due(&app).await;

@@ -4,9 +4,12 @@ pub mod app;
 pub mod check;
 pub mod config_file;
 pub mod engine;
+pub mod export;
 pub mod http;
+pub mod log;
 pub mod notify;
 pub mod outbox;
+pub mod plan;
 #[cfg(test)]
 mod proptests;
 pub mod registry;
@@ -120,6 +123,7 @@ pub fn merge(args: &ServeArgs, file: ServeFile) -> Result<ServeSettings, String>
             allowed_hosts: file.allowed_hosts.clone(),
             allow_private_targets: file.allow_private_targets,
             declared_channels: Default::default(),
+            auto_provision_off: file.auto_provision == Some(false),
         },
         declared: file,
     })
@@ -267,7 +271,7 @@ impl Server {
             })
             .await;
             if let Err(e) = served {
-                eprintln!("hb: the server stopped: {e}");
+                log::error("http", format!("the server stopped: {e}")).emit();
             }
         });
         Ok(Server {
@@ -312,9 +316,11 @@ impl Server {
                 .await
                 .is_err()
         {
-            eprintln!(
-                "hb: stopping with deliveries still in flight; they are sent again at the next start"
-            );
+            log::warn(
+                "stop",
+                "stopping with deliveries still in flight; they are sent again at the next start",
+            )
+            .emit();
             outbox.abort();
         }
         self.writer.stop();
@@ -375,6 +381,10 @@ fn is_loopback(addrs: &[SocketAddr]) -> bool {
 
 pub fn cmd_serve(args: ServeArgs, source: &ConfigSource) -> crate::error::Result<()> {
     use crate::error::Error;
+    log::set_format(match args.log_format {
+        crate::cli::LogFormat::Text => log::Format::Text,
+        crate::cli::LogFormat::Json => log::Format::Json,
+    });
     let now = SystemClock.now();
     let file = config_file::load(source, now).map_err(|e| Error::Invalid(format!("{e:#}")))?;
     let settings = merge(&args, file).map_err(|e| Error::Invalid(format!("config: {e}")))?;
@@ -387,7 +397,7 @@ pub fn cmd_serve(args: ServeArgs, source: &ConfigSource) -> crate::error::Result
     }
     // Every connection is a descriptor: take all the operating system allows.
     if let Err(e) = http::conn::raise_open_file_limit() {
-        eprintln!("hb: cannot raise the open-file limit: {e}");
+        log::warn("start", format!("cannot raise the open-file limit: {e}")).emit();
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -410,6 +420,7 @@ async fn serve_until_signal(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
+    let store = log::store_text(&format!("sqlite {}", settings.db.display()));
     let mut server = Server::start(settings, Arc::new(SystemClock)).await?;
     {
         use std::io::Write;
@@ -417,6 +428,7 @@ async fn serve_until_signal(
         let _ = writeln!(out, "listening on http://{}", server.addr);
         let _ = out.flush();
     }
+    start_summary(&server, &store, &source);
     let failure = loop {
         tokio::select! {
             _ = term.recv() => break None,
@@ -432,25 +444,52 @@ async fn serve_until_signal(
     }
 }
 
+/// The start-up line: what the monitor holds, where it stores it, where it listens.
+fn start_summary(server: &Server, store: &str, source: &ConfigSource) {
+    let (checks, channels) = {
+        let reg = server.app.registry();
+        (reg.checks.len(), reg.channels.len())
+    };
+    let listen = format!("http://{}", server.addr);
+    log::info(
+        "start",
+        format!(
+            "hb serve {}: {}, {}, store {store}, config {}, listening on {listen}",
+            env!("CARGO_PKG_VERSION"),
+            plural(checks, "check"),
+            plural(channels, "channel"),
+            source.display()
+        ),
+    )
+    .field("version", env!("CARGO_PKG_VERSION"))
+    .field("checks", checks)
+    .field("channels", channels)
+    .field("store", store)
+    .field("config", source.display())
+    .field("listen", listen)
+    .emit();
+}
+
 /// SIGHUP: re-read the config file; a broken one is reported and the old one kept.
 async fn reload(args: &ServeArgs, source: &ConfigSource, app: &App) {
+    let not_reloaded = |why: String| {
+        log::error(
+            "reload",
+            format!("config not reloaded, keeping the previous one: {why}"),
+        )
+        .field("file", source.display())
+        .field("ok", false)
+        .emit();
+    };
     let file = match config_file::load(source, app.now()) {
         Ok(file) => file,
-        Err(e) => {
-            eprintln!("hb: config not reloaded, keeping the previous one: {e:#}");
-            return;
-        }
+        Err(e) => return not_reloaded(format!("{e:#}")),
     };
     let settings = match merge(args, file) {
         Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("hb: config not reloaded, keeping the previous one: {e}");
-            return;
-        }
+        Err(e) => return not_reloaded(e),
     };
-    if let Err(e) = apply_declared(app, &settings.declared).await {
-        eprintln!("hb: config reloaded with problems: {e:#}");
-    }
+    let problems = apply_declared(app, &settings.declared).await.err();
     if let Some(base) = &settings.options.base_url {
         let base = base.trim_end_matches('/').to_string();
         let _ = app.change(|reg, _, _| reg.set_public_base(base)).await;
@@ -458,5 +497,40 @@ async fn reload(args: &ServeArgs, source: &ConfigSource, app: &App) {
     let mut options = settings.options;
     options.declared_channels = app.options().declared_channels;
     *app.options.write().unwrap_or_else(|e| e.into_inner()) = options;
-    eprintln!("hb: config reloaded from {}", source.display());
+    let (checks, channels) = (
+        settings.declared.checks.len(),
+        settings.declared.channels.len(),
+    );
+    let line = match &problems {
+        None => log::info(
+            "reload",
+            format!(
+                "config reloaded from {}: {} and {} declared",
+                source.display(),
+                plural(checks, "check"),
+                plural(channels, "channel")
+            ),
+        ),
+        Some(e) => log::warn(
+            "reload",
+            format!(
+                "config reloaded from {} with problems: {e:#}",
+                source.display()
+            ),
+        ),
+    };
+    line.field("file", source.display())
+        .field("ok", problems.is_none())
+        .field("checks", checks)
+        .field("channels", channels)
+        .emit();
+}
+
+/// `1 check`, `2 checks`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

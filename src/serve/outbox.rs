@@ -134,6 +134,12 @@ impl Drop for Slot {
 /// channel's next deliveries go out while this one is being recorded; the next event
 /// of the same check and channel waits for the record (its lane).
 async fn attempt(app: Arc<App>, row: OutboxRow, slot: Slot) {
+    let check_name = event_of(&row).ok().and_then(|e| {
+        e.check
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
     let delivery = match event_of(&row) {
         Ok(event) => {
             let app2 = app.clone();
@@ -161,17 +167,77 @@ async fn attempt(app: Arc<App>, row: OutboxRow, slot: Slot) {
         &app.metrics.alerts_failed
     };
     counter.fetch_add(1, Ordering::Relaxed);
+    let mut record = None;
     let recorded = app
-        .change(|reg, now, ops| reg.record_attempt(attempt_row(&row, &delivery, now), ops))
+        .change(|reg, now, ops| {
+            let attempt = attempt_row(&row, &delivery, now);
+            record = Some(attempt.clone());
+            reg.record_attempt(attempt, ops)
+        })
         .await;
+    if let Some(record) = &record {
+        delivery_line(&row, check_name.as_deref(), &delivery, record).emit();
+    }
     if let Err(e) = recorded {
-        eprintln!(
-            "hb: cannot record a delivery of event {}: {e}",
-            row.event_id
-        );
+        super::log::error(
+            "store",
+            format!("cannot record a delivery of event {}: {e}", row.event_id),
+        )
+        .emit();
     }
     // The lane's next event, or a retry, may now go; the loop plans with it.
     app.outbox_wake.notify_one();
+}
+
+/// The log line of one delivery attempt: delivered, failed and retried, or given up.
+fn delivery_line(
+    row: &OutboxRow,
+    check: Option<&str>,
+    delivery: &Delivery,
+    record: &AttemptRow,
+) -> super::log::Line {
+    let what = match check {
+        Some(name) => format!("alert {} for check {name:?}", row.event),
+        None => format!("alert {}", row.event),
+    };
+    let code = delivery
+        .status_code
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default();
+    let line = if delivery.ok {
+        super::log::info(
+            "alert",
+            format!("{what} delivered to channel {:?}{code}", row.channel),
+        )
+    } else {
+        let error = record.error.as_deref().unwrap_or("failed");
+        let next = if record.done {
+            "not retried".to_string()
+        } else {
+            let wait = (record.next_attempt_ms - record.at_ms).max(0) as u64;
+            format!(
+                "retried in {}",
+                crate::duration::format(Duration::from_secs(wait.div_ceil(1000)))
+            )
+        };
+        super::log::warn(
+            "alert",
+            format!(
+                "{what} not delivered to channel {:?}{code}: {error}; {next}",
+                row.channel
+            ),
+        )
+    };
+    line.field("alert", row.event.as_str())
+        .field("event_id", row.event_id.as_str())
+        .field("channel", row.channel.as_str())
+        .field("check", check.map(str::to_string))
+        .field("uuid", row.check_uuid.clone())
+        .field("ok", delivery.ok)
+        .field("status_code", delivery.status_code)
+        .field("error", record.error.clone())
+        .field("attempts", record.attempts)
+        .field("done", record.done)
 }
 
 /// Runs deliveries until the monitor stops; then waits for those in flight to be
@@ -235,7 +301,7 @@ pub async fn run(app: Arc<App>) {
                 if let Err(e) = joined
                     && e.is_panic()
                 {
-                    eprintln!("hb: a delivery attempt failed unexpectedly: {e}");
+                    super::log::error("alert", format!("a delivery attempt failed unexpectedly: {e}")).emit();
                 }
             }
         }

@@ -313,7 +313,10 @@ impl Registry {
                         created_ms: row.created_ms,
                     });
                 }
-                Err(e) => eprintln!("hb: skipping stored check {}: {e}", row.uuid),
+                Err(e) => {
+                    super::log::warn("load", format!("skipping stored check {}: {e}", row.uuid))
+                        .emit()
+                }
             }
         }
         for (name, config, managed) in snapshot.channels {
@@ -324,7 +327,9 @@ impl Registry {
                 Ok(kind) => {
                     reg.channels.insert(name, ChannelEntry { kind, managed });
                 }
-                Err(e) => eprintln!("hb: skipping stored channel {name}: {e}"),
+                Err(e) => {
+                    super::log::warn("load", format!("skipping stored channel {name}: {e}")).emit()
+                }
             }
         }
         // Deliveries left pending by the last run are tried again at once.
@@ -337,6 +342,43 @@ impl Registry {
             });
         }
         reg
+    }
+
+    /// A copy of the checks and channels alone (no outbox, no journal), to try a
+    /// change on without touching this registry (`hb config plan`).
+    pub fn scratch_copy(&self) -> Registry {
+        Registry::from_parts(self.checks.values().cloned(), self.channels.clone())
+    }
+
+    /// A registry of these checks and channels alone (no outbox, no journal).
+    pub fn from_parts(
+        entries: impl IntoIterator<Item = Entry>,
+        channels: BTreeMap<String, ChannelEntry>,
+    ) -> Registry {
+        let mut reg = Registry {
+            channels,
+            ..Registry::default()
+        };
+        for entry in entries {
+            reg.insert(entry);
+        }
+        reg
+    }
+
+    /// Copies of up to `n` checks after `after` in list order, and where to go on
+    /// from (`None` at the end): whole-registry reads take the lock once per slice.
+    pub fn entries_slice(
+        &self,
+        after: Option<&OrderKey>,
+        n: usize,
+    ) -> (Vec<Entry>, Option<OrderKey>) {
+        let keys = self.order_slice(after, n);
+        let next = (keys.len() == n).then(|| keys.last().cloned()).flatten();
+        let entries = keys
+            .iter()
+            .filter_map(|(_, _, uuid)| self.checks.get(uuid).cloned())
+            .collect();
+        (entries, next)
     }
 
     fn insert(&mut self, entry: Entry) {
@@ -564,10 +606,15 @@ impl Registry {
         };
         let channels = self.targets(&entry.settings, &alert.targets);
         if channels.is_empty() && alert.event == "down" {
-            eprintln!(
-                "hb: check {:?} is down and has no channel to alert; add a [[channel]] or give the check channels",
-                entry.settings.name
-            );
+            super::log::warn(
+                "alert",
+                format!(
+                    "check {:?} is down and has no channel to alert; add a [[channel]] or give the check channels",
+                    entry.settings.name
+                ),
+            )
+            .field("check", entry.settings.name.as_str())
+            .emit();
         }
         let event = Event {
             event_id: Uuid::new_v4().to_string(),

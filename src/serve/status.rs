@@ -420,6 +420,11 @@ impl State {
                 self.ended_rids.pop_front();
             }
         }
+        if self.health == Health::Paused && s.manual_resume {
+            // Recorded (the caller keeps the ping), and nothing more: only `resume` ends
+            // this pause.
+            return out;
+        }
         match kind {
             PingKind::Log => {}
             PingKind::Start => {
@@ -885,6 +890,30 @@ mod tests {
             vec![("down", Some("failed".into()), 0)],
             "a failure un-pauses"
         );
+    }
+
+    #[test]
+    fn manual_resume_keeps_a_paused_check_paused() {
+        let s = settings(json!({"manual_resume": true}));
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:00Z"));
+        st.pause(t("2026-01-01T00:01:00Z"));
+        for kind in [
+            PingKind::Success,
+            PingKind::Fail,
+            PingKind::Start,
+            PingKind::Log,
+        ] {
+            let out = st.apply_ping(&s, &ping(kind, None, "2026-01-01T00:02:00Z"));
+            assert_eq!(out, Outcome::default(), "{kind:?}");
+            assert_eq!(st.health, Health::Paused, "{kind:?}");
+        }
+        assert_eq!(st.n_pings, 5, "the pings are still counted");
+        assert_eq!(st.last_ping, Some(t("2026-01-01T00:00:00Z")));
+        let out = st.resume(t("2026-01-01T00:03:00Z"));
+        assert_eq!(out.flips[0].to, Health::New);
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:04:00Z"));
+        assert_eq!(st.health, Health::Up);
     }
 
     #[test]

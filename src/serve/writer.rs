@@ -99,9 +99,11 @@ pub fn lock(registry: &Mutex<Registry>) -> std::sync::MutexGuard<'_, Registry> {
     match registry.lock() {
         Ok(guard) => guard,
         Err(_) => {
-            eprintln!(
-                "hb: internal error: a panic left the monitor's state half-changed; exiting so the service manager restarts hb from the database"
-            );
+            super::log::error(
+                "internal",
+                "internal error: a panic left the monitor's state half-changed; exiting so the service manager restarts hb from the database",
+            )
+            .emit();
             std::process::exit(crate::exit::FAILURE);
         }
     }
@@ -166,7 +168,7 @@ fn run(
             .iter()
             .find_map(|r| r.as_ref().err().cloned())
             .unwrap_or_default();
-        eprintln!("hb: database write failed: {first_error}");
+        super::log::error("store", format!("database write failed: {first_error}")).emit();
         state
             .healthy
             .store(results.iter().any(Result::is_ok), Ordering::SeqCst);

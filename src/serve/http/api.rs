@@ -456,3 +456,73 @@ pub async fn test_channel(
     }))
     .into_response())
 }
+
+// Config as code, both ways.
+
+/// `GET /api/v1/config[?secrets=1]`: every check and channel as a config file.
+pub async fn export_config(
+    State(app): State<Arc<App>>,
+    Extension(access): Extension<Access>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let secrets = matches!(
+        query.get("secrets").map(String::as_str),
+        Some("1" | "true" | "yes")
+    );
+    if secrets && access != Access::Full {
+        return Err(ApiError::Forbidden(
+            "secrets=1 needs a full key (one of api_keys); a read key gets the export with secrets masked".into(),
+        ));
+    }
+    let snapshot = snapshot(&app).await;
+    let text =
+        tokio::task::spawn_blocking(move || crate::serve::export::render(&snapshot, secrets))
+            .await
+            .map_err(|e| storage(e.to_string()))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
+        text,
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/config/plan` with a config file (TOML): what loading it would create,
+/// change and unmanage. Nothing is changed.
+pub async fn plan_config(State(app): State<Arc<App>>, body: Body) -> ApiResult {
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
+        ApiError::Invalid("body: larger than 1 MiB; send the config file (at most 1 MiB)".into())
+    })?;
+    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+        ApiError::Invalid("body: not UTF-8 text; send the config file as TOML".into())
+    })?;
+    let now = app.now();
+    let file = crate::serve::config_file::parse(&text, now).map_err(|p| {
+        ApiError::Invalid(match p.line {
+            Some(n) => format!("config line {n}: {}", p.message),
+            None => format!("config: {}", p.message),
+        })
+    })?;
+    let snapshot = snapshot(&app).await;
+    let plan = tokio::task::spawn_blocking(move || crate::serve::plan::plan(&snapshot, &file, now))
+        .await
+        .map_err(|e| storage(e.to_string()))?;
+    Ok(Json(plan.to_json()).into_response())
+}
+
+/// A copy of the checks and channels, read in slices (pings get the lock between
+/// them), to export or plan on without holding anything up.
+async fn snapshot(app: &App) -> crate::serve::registry::Registry {
+    let mut entries = Vec::new();
+    let mut after = None;
+    loop {
+        let (mut slice, next) = app.registry().entries_slice(after.as_ref(), READ_SLICE);
+        entries.append(&mut slice);
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+        tokio::task::yield_now().await;
+    }
+    let channels = app.registry().channels.clone();
+    crate::serve::registry::Registry::from_parts(entries, channels)
+}

@@ -256,16 +256,22 @@ async fn next_connection(
                             let _ = timeout(RETRY, tasks.join_next()).await;
                         } else {
                             if notices.accept.hit(Instant::now()).is_some() {
-                                eprintln!(
-                                    "hb: cannot accept connections ({e}) and no connection is waiting for a request to be closed; retrying"
-                                );
+                                crate::serve::log::warn(
+                                    "connections",
+                                    format!("cannot accept connections ({e}) and no connection is waiting for a request to be closed; retrying"),
+                                )
+                                .emit();
                             }
                             sleep(RETRY).await;
                         }
                     }
                     AcceptError::Other => {
                         if notices.accept.hit(Instant::now()).is_some() {
-                            eprintln!("hb: cannot accept connections ({e}); retrying");
+                            crate::serve::log::warn(
+                                "connections",
+                                format!("cannot accept connections ({e}); retrying"),
+                            )
+                            .emit();
                         }
                         sleep(RETRY).await;
                     }
@@ -310,10 +316,14 @@ fn make_room(shared: &Shared, notices: &mut Notices, reason: &str) -> bool {
         } else {
             String::new()
         };
-        eprintln!(
-            "hb: {reason} is reached ({open} connections open, at most {}): closing the oldest connections still sending their request headers to make room{since}",
-            shared.cap
-        );
+        crate::serve::log::warn(
+            "connections",
+            format!(
+                "{reason} is reached ({open} connections open, at most {}): closing the oldest connections still sending their request headers to make room{since}",
+                shared.cap
+            ),
+        )
+        .emit();
     }
     true
 }

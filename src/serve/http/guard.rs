@@ -155,9 +155,16 @@ fn path_is_text(path: &str) -> bool {
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    essence.eq_ignore_ascii_case("application/json")
+    essence_is(content_type, "application/json")
 }
+
+fn essence_is(content_type: &str, wanted: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case(wanted)
+}
+
+/// The one path whose body is not JSON: a config file to plan.
+pub const PLAN_PATH: &str = "/api/v1/config/plan";
 
 /// Applies the rules; `Ok(None)` for a ping route (no rule applies).
 pub fn decide(options: &Options, facts: &Facts<'_>) -> Result<Option<Access>, Refusal> {
@@ -222,7 +229,19 @@ pub fn decide(options: &Options, facts: &Facts<'_>) -> Result<Option<Access>, Re
             "no such endpoint: the path is not UTF-8 text once percent-decoded".into(),
         ));
     }
-    if facts.path.starts_with("/api/v1/")
+    if facts.path == PLAN_PATH {
+        if facts.has_body
+            && !reads
+            && !facts
+                .content_type
+                .is_some_and(|t| essence_is(t, "application/toml"))
+        {
+            return Err((
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the config file as TOML with 'Content-Type: application/toml'".into(),
+            ));
+        }
+    } else if facts.path.starts_with("/api/v1/")
         && facts.has_body
         && !reads
         && !facts.content_type.is_some_and(is_json)
@@ -447,6 +466,19 @@ mod tests {
         assert_eq!(status(&options, &f), 403);
         f.authorization = Some("Bearer full-key");
         assert_eq!(status(&options, &f), 415);
+        // A config file to plan is TOML, and only there.
+        let mut f = facts(PLAN_PATH);
+        f.method = Method::POST;
+        f.has_body = true;
+        f.content_type = Some("application/toml");
+        assert_eq!(status(&open, &f), 200);
+        f.content_type = Some("application/json");
+        assert_eq!(status(&open, &f), 415);
+        let mut f = facts("/api/v1/heartbeats");
+        f.method = Method::POST;
+        f.has_body = true;
+        f.content_type = Some("application/toml");
+        assert_eq!(status(&open, &f), 415);
         // An unreadable path parameter is an unknown thing (404), not a crash or a 400.
         let mut f = facts("/api/v1/heartbeats/%FF");
         f.method = Method::GET;

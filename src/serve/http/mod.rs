@@ -53,6 +53,8 @@ pub fn router(app: Arc<App>) -> Router {
                 .delete(api::delete_channel),
         )
         .route("/api/v1/channels/{name}/test", post(api::test_channel))
+        .route("/api/v1/config", get(api::export_config))
+        .route("/api/v1/config/plan", post(api::plan_config))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi::serve_openapi))

@@ -80,6 +80,51 @@ pub mod shapes {
         pub error: String,
     }
 
+    /// What `POST /api/v1/config/plan` says loading a config file would do.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ConfigPlan {
+        /// Checks and channels the file would make.
+        pub create: Vec<PlanEntry>,
+        /// Those it would change (each with its `changes`).
+        pub change: Vec<PlanEntry>,
+        /// Those the file no longer declares: kept, `managed` false.
+        pub unmanage: Vec<PlanEntry>,
+        /// What the monitor would refuse to load, one sentence each.
+        pub problems: Vec<String>,
+    }
+
+    /// One check or channel in a plan.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct PlanEntry {
+        #[serde(rename = "type")]
+        pub entry_type: PlanEntryType,
+        pub name: String,
+        /// A check's uuid (of a new check only when the file fixes it).
+        #[schema(format = "uuid")]
+        pub uuid: Option<String>,
+        /// A channel's kind.
+        pub kind: Option<String>,
+        /// For a change: each changed setting, `{"from", "to"}` (secrets masked).
+        pub changes: Option<std::collections::BTreeMap<String, PlanChange>>,
+    }
+
+    #[derive(Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum PlanEntryType {
+        Check,
+        Channel,
+    }
+
+    /// A setting's value before and after (`null`: not set).
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct PlanChange {
+        pub from: serde_json::Value,
+        pub to: serde_json::Value,
+    }
+
     /// `/healthz`: `ok`, or what is wrong.
     #[derive(Deserialize, ToSchema)]
     pub struct Health {
@@ -292,6 +337,8 @@ pub mod shapes {
         pub slow_min: String,
         #[schema(required = true)]
         pub min_duration: Option<String>,
+        /// A paused check stays paused whatever pings arrive; only `resume` ends it.
+        pub manual_resume: bool,
         pub status: Status,
         /// The last success or failure ping.
         #[schema(required = true, format = DateTime)]
@@ -369,6 +416,8 @@ pub mod shapes {
         /// A run is `slow` only when it is also over this (default 1s; 0s turns it off).
         pub slow_min: Option<DurationOrZero>,
         pub min_duration: Option<Duration>,
+        /// A paused check stays paused whatever pings arrive (default false).
+        pub manual_resume: Option<bool>,
     }
 
     /// Changes to a check: each field given replaces the current value (`null` unsets
@@ -412,6 +461,8 @@ pub mod shapes {
         /// A run is `slow` only when it is also over this (default 1s; 0s turns it off).
         pub slow_min: Option<DurationOrZero>,
         pub min_duration: Option<Duration>,
+        /// A paused check stays paused whatever pings arrive (default false).
+        pub manual_resume: Option<bool>,
     }
 
     /// A tag: a non-empty string.
@@ -822,12 +873,14 @@ const UNSUPPORTED: &str = "UnsupportedMediaType";
 const MISDIRECTED: &str = "MisdirectedRequest";
 const UNAVAILABLE: &str = "Unavailable";
 const PING_OK: &str = "PingOk";
+const PING_CREATED: &str = "PingCreated";
 const PING_BAD: &str = "PingBadRequest";
 const PING_NOT_FOUND: &str = "PingNotFound";
 const PING_UNAVAILABLE: &str = "PingUnavailable";
 
 const JSON: &str = "application/json";
 const TEXT: &str = "text/plain";
+const TOML: &str = "application/toml";
 
 fn schema_ref(name: &str) -> RefOr<Schema> {
     Ref::from_schema_name(name).into()
@@ -1136,7 +1189,71 @@ fn management_paths(paths: PathsBuilder) -> PathsBuilder {
         json_answer("The delivery result.", "TestDelivery").build(),
     );
 
+    let export_config = management("exportConfig", "config", "Export the config", &[])
+        .description(Some(
+            "Every check and channel as the TOML of a config file that makes them again \
+             (uuids kept; export, start on it, export again: the same text). Secrets are \
+             `\"••••\"`, which in a config file keeps the stored value, unless `secrets=1` \
+             is given with a full key (a read key: 403).",
+        ))
+        .parameter(
+            ParameterBuilder::new()
+                .name("secrets")
+                .parameter_in(ParameterIn::Query)
+                .description(Some("`1`: write the secrets (needs a full key)."))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(["0", "1"])),
+                )),
+        )
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("The config file.")
+                .content(
+                    TOML,
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .example(Some(json!(
+                            "[[check]]\nname = \"nightly-backup\"\ncron = \"0 3 * * *\"\n"
+                        )))
+                        .build(),
+                )
+                .build(),
+        );
+    let plan_config = management(
+        "planConfig",
+        "config",
+        "Plan a config file",
+        &[BAD_REQUEST, UNSUPPORTED],
+    )
+    .description(Some(
+        "What loading this config file would create, change and unmanage, and what the \
+         monitor would refuse; nothing is changed.",
+    ))
+    .request_body(Some(
+        RequestBodyBuilder::new()
+            .required(Some(Required::True))
+            .description(Some(
+                "A config file (TOML), as `hb serve --config` reads it.",
+            ))
+            .content(
+                TOML,
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .build(),
+            )
+            .build(),
+    ))
+    .response("200", json_answer("The plan.", "ConfigPlan").build());
+
     paths
+        .path("/api/v1/config", item([(HttpMethod::Get, export_config)]))
+        .path(
+            "/api/v1/config/plan",
+            item([(HttpMethod::Post, plan_config)]),
+        )
         .path(
             "/api/v1/heartbeats",
             item([
@@ -1310,11 +1427,46 @@ fn ping_paths(mut paths: PathsBuilder) -> PathsBuilder {
                 )),
             ))
     };
+    let query = |name: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build()
+    };
+    let create = vec![
+        query(
+            "create",
+            "`1`: a ping by ping key to an unknown slug creates the check (named by the slug, \
+             which must be lower-case letters, digits and `-`; else 400) and answers 201. A \
+             ping never changes an existing check. Off with `auto_provision = false`.",
+        ),
+        query(
+            "interval",
+            "With `create=1`: the new check's interval (default 1d).",
+        ),
+        query(
+            "cron",
+            "With `create=1`: the new check's cron line, instead.",
+        ),
+        query(
+            "oncalendar",
+            "With `create=1`: the new check's systemd OnCalendar= expression, instead.",
+        ),
+        query(
+            "tz",
+            "With `create=1`: the time zone of its cron or oncalendar.",
+        ),
+        query("grace", "With `create=1`: its grace period."),
+    ];
     for (prefix, id_prefix, style) in [
         ("/api/v1/ping/", "", ""),
         ("/ping/", "hc", " (healthchecks.io's shape)"),
     ] {
         for (stem, tail, summary, params) in ping_shapes() {
+            // A slug can be in the path: `create=1` may make its check.
+            let by_slug = stem != "ping";
             let operation = |method: &str| -> Operation {
                 let stem = if id_prefix.is_empty() {
                     stem.to_string()
@@ -1337,11 +1489,20 @@ fn ping_paths(mut paths: PathsBuilder) -> PathsBuilder {
                          in plain text, as healthchecks.io does.",
                     ))
                     .securities(Some(Vec::<SecurityRequirement>::new()))
-                    .parameters(Some(params.iter().cloned().chain([rid().build()])))
+                    .parameters(Some(
+                        params
+                            .iter()
+                            .cloned()
+                            .chain([rid().build()])
+                            .chain(by_slug.then(|| create.clone()).into_iter().flatten()),
+                    ))
                     .response("200", Ref::from_response_name(PING_OK))
                     .response("400", Ref::from_response_name(PING_BAD))
                     .response("404", Ref::from_response_name(PING_NOT_FOUND))
                     .response("503", Ref::from_response_name(PING_UNAVAILABLE));
+                if by_slug {
+                    op = op.response("201", Ref::from_response_name(PING_CREATED));
+                }
                 if method == "Post" {
                     op = op.request_body(Some(
                         RequestBodyBuilder::new()
@@ -1503,6 +1664,7 @@ fn components() -> utoipa::openapi::Components {
     add_schema::<ChannelList>(&mut schemas);
     add_schema::<ChannelCreate>(&mut schemas);
     add_schema::<TestDelivery>(&mut schemas);
+    add_schema::<ConfigPlan>(&mut schemas);
     for (name, schema) in &mut schemas {
         match name.as_str() {
             // Every kind's settings are closed, as `Fields::only` has them; utoipa's
@@ -1562,7 +1724,10 @@ fn components() -> utoipa::openapi::Components {
         )
         .response(
             UNSUPPORTED,
-            error_answer("The request has a body that is not `Content-Type: application/json`."),
+            error_answer(
+                "The request has a body that is not `Content-Type: application/json` \
+                 (`application/toml` for a config plan).",
+            ),
         )
         .response(
             MISDIRECTED,
@@ -1576,6 +1741,14 @@ fn components() -> utoipa::openapi::Components {
             error_answer("Storage failed; nothing changed; retry."),
         )
         .response(PING_OK, ping_ok)
+        .response(
+            PING_CREATED,
+            text_answer(
+                "`create=1` and an unknown slug: the check was created and the ping recorded.",
+                "Created",
+            )
+            .build(),
+        )
         .response(
             PING_BAD,
             text_answer(
@@ -1643,6 +1816,10 @@ fn openapi() -> OpenApi {
             TagBuilder::new()
                 .name("channels")
                 .description(Some("Where alerts go."))
+                .build(),
+            TagBuilder::new()
+                .name("config")
+                .description(Some("Config as code, both ways."))
                 .build(),
             TagBuilder::new()
                 .name("service")
@@ -1772,7 +1949,8 @@ mod tests {
         assert_eq!(ok["headers"]["Ping-Body-Limit"]["required"], true);
     }
 
-    /// Every JSON answer of the management API is `application/json`, every error an Error.
+    /// Every JSON answer of the management API is `application/json` (the export is a
+    /// TOML file), every error an Error.
     #[test]
     fn management_answers_are_json_and_pings_plain_text() {
         let doc = document();
@@ -1791,6 +1969,8 @@ mod tests {
                     let types: Vec<&String> = content.keys().collect();
                     let want = if ping && code.starts_with('2') || path.contains("/ping/") {
                         TEXT
+                    } else if path == "/api/v1/config" && code == "200" {
+                        TOML
                     } else {
                         JSON
                     };
@@ -1851,6 +2031,7 @@ mod tests {
         // Left out of a stored spec when unset (older versions refuse unknown keys).
         spec_keys.insert("slow_min".into());
         spec_keys.insert("oncalendar".into());
+        spec_keys.insert("manual_resume".into());
         assert_eq!(properties(schema(&doc, "CheckCreate")), spec_keys);
         let mut patch_keys = properties(schema(&doc, "CheckPatch"));
         patch_keys.insert("uuid".into());

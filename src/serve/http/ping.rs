@@ -100,6 +100,91 @@ fn text(status: StatusCode, body: &'static str, ok: bool) -> Response {
     response
 }
 
+/// A plain-text refusal with a sentence that says what is wrong.
+fn refusal(status: StatusCode, message: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message,
+    )
+        .into_response()
+}
+
+/// The value of `key` in a query, `+` and `%XX` decoded; the first one wins.
+fn query_value(query: Option<&str>, key: &str) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == key).then(|| crate::percent::percent_decode(&v.replace('+', " ")))
+    })
+}
+
+/// `?create=1` (or `true`): an unknown slug is created by this ping.
+fn wants_create(query: Option<&str>) -> bool {
+    matches!(
+        query_value(query, "create").as_deref(),
+        Some("1" | "true" | "yes")
+    )
+}
+
+/// Whether a slug is written as hb makes slugs: lower-case ASCII letters, digits and
+/// single `-` between them.
+pub fn is_slug_form(slug: &str) -> bool {
+    !slug.is_empty() && crate::serve::check::slugify(slug) == slug
+}
+
+/// The check a `?create=1` ping makes: named by its slug, with the query's schedule
+/// (`interval=`, or `cron=` / `oncalendar=` with `tz=`; else an interval of 1d) and
+/// `grace=`. `Err` says what is wrong, for a 400.
+pub fn provisioned_spec(
+    slug: &str,
+    query: Option<&str>,
+    now: jiff::Timestamp,
+) -> Result<crate::serve::check::CheckSpec, String> {
+    use serde_json::{Map, Value};
+    if !is_slug_form(slug) {
+        return Err(format!(
+            "cannot create a check for {:?}: the slug must be lower-case letters, digits and single '-' between them (e.g. {:?})",
+            slug,
+            crate::serve::check::slugify(slug)
+        ));
+    }
+    let mut spec = Map::new();
+    spec.insert("name".into(), Value::from(slug));
+    let mut schedules = 0;
+    for key in ["interval", "cron", "oncalendar"] {
+        if let Some(value) = query_value(query, key) {
+            spec.insert(key.into(), Value::from(value));
+            schedules += 1;
+        }
+    }
+    if schedules > 1 {
+        return Err(
+            "interval, cron, oncalendar: give one schedule in the query, not several".into(),
+        );
+    }
+    if schedules == 0 {
+        spec.insert("interval".into(), Value::from("1d"));
+    }
+    if let Some(tz) = query_value(query, "tz") {
+        spec.insert("tz".into(), Value::from(tz));
+    }
+    if let Some(grace) = query_value(query, "grace") {
+        spec.insert("grace_period".into(), Value::from(grace));
+    }
+    let spec = crate::serve::check::parse_spec(Value::Object(spec))?;
+    crate::serve::check::Settings::from_spec(&spec, now, false)?;
+    Ok(spec)
+}
+
+/// What a ping did.
+enum Recorded {
+    Pinged(PingKind),
+    /// Created the check (auto-provisioning), then recorded the ping.
+    Created(PingKind, Uuid),
+    NotFound,
+    Refused(StatusCode, String),
+}
+
 fn rid_of(query: Option<&str>) -> Result<Option<String>, ()> {
     let Some(query) = query else { return Ok(None) };
     for pair in query.split('&') {
@@ -181,9 +266,13 @@ pub async fn ping(
         Parsed::NotFound => return text(StatusCode::NOT_FOUND, "not found", false),
     };
     // Only a slug ping needs the key; a uuid ping (the common case) reads no options.
-    let ping_key = match target {
-        Target::Slug { .. } => app.options().ping_key,
-        Target::Uuid(_) => None,
+    let (ping_key, create) = match target {
+        Target::Slug { .. } => {
+            let options = app.options();
+            let create = !options.auto_provision_off && wants_create(uri.query());
+            (options.ping_key, create)
+        }
+        Target::Uuid(_) => (None, false),
     };
     let body = read_body(body).await;
     let meta = PingMeta {
@@ -195,17 +284,47 @@ pub async fn ping(
         method: method.as_str().to_string(),
         body,
     };
+    let query = uri.query();
     let recorded = app
         .change(|reg, now, ops| {
+            let mut created = None;
             let uuid = match &target {
                 Target::Uuid(uuid) => reg.checks.contains_key(uuid).then_some(*uuid),
                 Target::Slug { key, slug } => match &ping_key {
                     Some(k) if super::guard::same_key(key.as_bytes(), k.as_bytes()) => {
-                        reg.find_by_slug(slug)
+                        match reg.find_by_slug(slug) {
+                            Some(uuid) => Some(uuid),
+                            // A ping never changes an existing check; an unknown one
+                            // is made when asked, or the ping is refused and nothing
+                            // is made.
+                            None if create => {
+                                let made = provisioned_spec(slug, query, now)
+                                    .map_err(|e| (StatusCode::BAD_REQUEST, e))
+                                    .and_then(|spec| {
+                                        // (A taken name cannot happen: a name in slug
+                                        // form is its own slug, and that is unknown.)
+                                        reg.create(&spec, now, false, ops)
+                                            .map_err(|e| (StatusCode::BAD_REQUEST, e.message()))
+                                    });
+                                match made {
+                                    Ok(uuid) => {
+                                        created = Some(uuid);
+                                        Some(uuid)
+                                    }
+                                    Err((status, message)) => {
+                                        return Recorded::Refused(status, message);
+                                    }
+                                }
+                            }
+                            None => None,
+                        }
                     }
                     _ => None,
                 },
-            }?;
+            };
+            let Some(uuid) = uuid else {
+                return Recorded::NotFound;
+            };
             let ping = Ping {
                 kind,
                 exit_code,
@@ -214,17 +333,36 @@ pub async fn ping(
             };
             let effective = ping.effective_kind();
             reg.ping(uuid, &ping, meta, ops);
-            Some(effective)
+            match created {
+                Some(uuid) => Recorded::Created(effective, uuid),
+                None => Recorded::Pinged(effective),
+            }
         })
         .await;
     match recorded {
-        Ok(Some(kind)) => {
+        Ok(Recorded::Pinged(kind)) => {
             app.metrics.pings[metric_index(kind)].fetch_add(1, Ordering::Relaxed);
             text(StatusCode::OK, "OK", true)
         }
-        Ok(None) => text(StatusCode::NOT_FOUND, "not found", false),
+        Ok(Recorded::Created(kind, uuid)) => {
+            app.metrics.pings[metric_index(kind)].fetch_add(1, Ordering::Relaxed);
+            if let Target::Slug { slug, .. } = &target {
+                crate::serve::log::info(
+                    "created",
+                    format!(
+                        "check {slug:?} ({uuid}) created by its first ping (auto-provisioning)"
+                    ),
+                )
+                .field("check", *slug)
+                .field("uuid", uuid.to_string())
+                .emit();
+            }
+            text(StatusCode::CREATED, "Created", true)
+        }
+        Ok(Recorded::NotFound) => text(StatusCode::NOT_FOUND, "not found", false),
+        Ok(Recorded::Refused(status, message)) => refusal(status, message),
         Err(e) => {
-            eprintln!("hb: a ping could not be stored: {e}");
+            crate::serve::log::error("store", format!("a ping could not be stored: {e}")).emit();
             text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage unavailable, retry",
@@ -313,6 +451,42 @@ mod tests {
         assert_eq!(parse_path("k3y/nightly-backup/what"), NotFound);
         assert_eq!(parse_path("a/b/c/d"), NotFound);
         assert_eq!(parse_path(""), NotFound);
+    }
+
+    #[test]
+    fn a_create_query_makes_a_spec_or_says_what_is_wrong() {
+        let now = "2026-01-01T00:00:00Z".parse().unwrap();
+        let spec = provisioned_spec("nightly-db", Some("create=1"), now).unwrap();
+        assert_eq!(spec.name.as_deref(), Some("nightly-db"));
+        assert_eq!(
+            spec.interval,
+            Some(crate::serve::check::DurationInput::Text("1d".into()))
+        );
+        let spec = provisioned_spec(
+            "db",
+            Some("create=1&cron=0+3+*+*+*&tz=Europe%2FParis&grace=1h"),
+            now,
+        )
+        .unwrap();
+        assert_eq!(spec.cron.as_deref(), Some("0 3 * * *"));
+        assert_eq!(spec.tz.as_deref(), Some("Europe/Paris"));
+        assert!(spec.interval.is_none() && spec.grace_period.is_some());
+        for (slug, query, says) in [
+            ("Nightly", "create=1", "lower-case"),
+            ("a--b", "create=1", "lower-case"),
+            ("-a", "create=1", "lower-case"),
+            ("a", "create=1&interval=soon", "interval"),
+            ("a", "create=1&cron=61+*+*+*+*", "61"),
+            ("a", "create=1&interval=1h&cron=*+*+*+*+*", "not several"),
+            ("a", "create=1&interval=1h&tz=UTC", "tz"),
+            ("a", "create=1&grace=0s", "grace_period"),
+        ] {
+            let err = provisioned_spec(slug, Some(query), now).unwrap_err();
+            assert!(err.contains(says), "{slug} {query}: {err}");
+        }
+        assert!(wants_create(Some("rid=x&create=1")));
+        assert!(!wants_create(Some("create=0")));
+        assert!(!wants_create(None));
     }
 
     #[test]
