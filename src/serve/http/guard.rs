@@ -603,6 +603,47 @@ mod tests {
     }
 
     #[test]
+    fn dashboard_pages_take_a_session_or_a_trusted_proxy_s_user() {
+        let options = keyed();
+        let mut f = facts("/");
+        assert_eq!(status(&options, &f), 401, "the guard sends it to /login");
+        f.session = Some(Access::Read);
+        assert_eq!(decide_via(&options, &f), Ok(Some((Access::Read, Via::Session))));
+        f.method = Method::POST;
+        f.path = "/checks/x/pause";
+        assert_eq!(status(&options, &f), 403, "read access changes nothing");
+        f.path = "/logout";
+        assert_eq!(status(&options, &f), 200, "anyone may log out");
+        f.session = Some(Access::Full);
+        f.path = "/checks/x/pause";
+        f.has_body = true;
+        f.content_type = Some("application/x-www-form-urlencoded");
+        assert_eq!(status(&options, &f), 200, "forms are urlencoded");
+        // A session cookie opens the dashboard, not the API.
+        f.method = Method::GET;
+        f.path = "/api/v1/heartbeats";
+        assert_eq!(status(&options, &f), 401);
+        // The proxy's user (already checked against trusted_proxies) opens both.
+        f.proxy = Some(Access::Read);
+        assert_eq!(decide_via(&options, &f), Ok(Some((Access::Read, Via::Proxy))));
+        // The login page and the assets are open; so are badges.
+        for open in ["/login", "/static/hb.css", "/badge/t/all.svg"] {
+            assert_eq!(status(&options, &facts(open)), 200, "{open}");
+        }
+        // auth_header alone protects the monitor too.
+        let sso = Options {
+            auth_header: Some("X-Forwarded-User".into()),
+            trusted_proxies: vec![("127.0.0.1".parse().unwrap(), 32)],
+            ..Options::default()
+        };
+        assert_eq!(status(&sso, &facts("/")), 401);
+        let mut f = facts("/");
+        f.proxy = Some(Access::Full);
+        assert_eq!(decide_via(&sso, &f), Ok(Some((Access::Full, Via::Proxy))));
+        assert!(is_dashboard_path("/checks/new") && !is_dashboard_path("/checksum"));
+    }
+
+    #[test]
     fn bodies_must_be_json_and_the_order_of_refusals_holds() {
         let open = Options::default();
         let mut f = facts("/api/v1/heartbeats");
