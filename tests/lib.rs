@@ -22,3 +22,4 @@ mod serve_changes;
 mod serve_conn;
 mod serve_openapi;
 mod serve_trust;
+mod serve_web;

@@ -608,7 +608,10 @@ mod tests {
         let mut f = facts("/");
         assert_eq!(status(&options, &f), 401, "the guard sends it to /login");
         f.session = Some(Access::Read);
-        assert_eq!(decide_via(&options, &f), Ok(Some((Access::Read, Via::Session))));
+        assert_eq!(
+            decide_via(&options, &f),
+            Ok(Some((Access::Read, Via::Session)))
+        );
         f.method = Method::POST;
         f.path = "/checks/x/pause";
         assert_eq!(status(&options, &f), 403, "read access changes nothing");
@@ -625,7 +628,10 @@ mod tests {
         assert_eq!(status(&options, &f), 401);
         // The proxy's user (already checked against trusted_proxies) opens both.
         f.proxy = Some(Access::Read);
-        assert_eq!(decide_via(&options, &f), Ok(Some((Access::Read, Via::Proxy))));
+        assert_eq!(
+            decide_via(&options, &f),
+            Ok(Some((Access::Read, Via::Proxy)))
+        );
         // The login page and the assets are open; so are badges.
         for open in ["/login", "/static/hb.css", "/badge/t/all.svg"] {
             assert_eq!(status(&options, &facts(open)), 200, "{open}");

@@ -12,6 +12,8 @@ pub const WIDTH: f64 = 640.0;
 pub const HEIGHT: f64 = 180.0;
 /// Room for the axis labels on the left and below.
 const LEFT: f64 = 56.0;
+/// Room for the p50 and p95 labels on the right.
+const RIGHT: f64 = 84.0;
 const BOTTOM: f64 = 18.0;
 const TOP: f64 = 8.0;
 
@@ -52,7 +54,7 @@ pub fn geometry(points: &[Point]) -> Geometry {
     let values: Vec<f64> = points.iter().map(|p| p.seconds.max(0.0)).collect();
     let max = values.iter().copied().fold(0.0_f64, f64::max);
     let max = if max > 0.0 { max } else { 1.0 };
-    let plot_w = WIDTH - LEFT;
+    let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let slot = plot_w / points.len().max(1) as f64;
     let width = (slot * 0.8).max(1.0);
@@ -113,9 +115,9 @@ pub fn render(points: &[Point]) -> Markup {
     let base = HEIGHT - BOTTOM;
     html! {
         figure.chart {
-            svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby="chart-title" preserveAspectRatio="none" {
+            svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby="chart-title" {
                 title #chart-title { (title) }
-                line.axis x1=(LEFT) y1=(r(base)) x2=(WIDTH) y2=(r(base)) {}
+                line.axis x1=(LEFT) y1=(r(base)) x2=(WIDTH - RIGHT) y2=(r(base)) {}
                 line.axis x1=(LEFT) y1=(TOP) x2=(LEFT) y2=(r(base)) {}
                 text.tick x=(LEFT - 4.0) y=(TOP + 8.0) text-anchor="end" { (seconds(g.max)) }
                 text.tick x=(LEFT - 4.0) y=(r(base)) text-anchor="end" { "0" }
@@ -138,12 +140,14 @@ pub fn render(points: &[Point]) -> Markup {
                     }
                 }
                 @if let (Some(y), Some(v)) = (g.p95_y, g.p95) {
-                    line.p95 x1=(LEFT) y1=(r(y)) x2=(WIDTH) y2=(r(y)) {}
-                    text.tick x=(WIDTH - 2.0) y=(r(y - 3.0)) text-anchor="end" { "p95 " (seconds(v)) }
+                    line.p95 x1=(LEFT) y1=(r(y)) x2=(WIDTH - RIGHT) y2=(r(y)) {}
+                    text.tick x=(WIDTH - RIGHT + 4.0) y=(r((y + 4.0).max(TOP + 4.0))) { "p95 " (seconds(v)) }
                 }
                 @if let (Some(y), Some(v)) = (g.p50_y, g.p50) {
-                    line.p50 x1=(LEFT) y1=(r(y)) x2=(WIDTH) y2=(r(y)) {}
-                    text.tick x=(WIDTH - 2.0) y=(r(y + 12.0)) text-anchor="end" { "p50 " (seconds(v)) }
+                    line.p50 x1=(LEFT) y1=(r(y)) x2=(WIDTH - RIGHT) y2=(r(y)) {}
+                    // Below the p95 label when the two lines are close.
+                    @let y50 = match g.p95_y { Some(y95) if (y - y95).abs() < 14.0 => y95 + 18.0, _ => y + 4.0 };
+                    text.tick x=(WIDTH - RIGHT + 4.0) y=(r(y50.min(base))) { "p50 " (seconds(v)) }
                 }
             }
             figcaption {
@@ -182,7 +186,7 @@ mod tests {
         assert!((tallest.y - TOP).abs() < 1e-9 && tallest.failed);
         for b in &g.bars {
             assert!(((b.y + b.height) - (TOP + plot_h)).abs() < 1e-9);
-            assert!(b.x >= LEFT && b.x + b.width <= WIDTH + 1e-9);
+            assert!(b.x >= LEFT && b.x + b.width <= WIDTH - RIGHT + 1e-9);
         }
         // Left to right, evenly.
         assert!(g.bars.windows(2).all(|w| w[1].x > w[0].x));

@@ -473,8 +473,8 @@ fn render(
             p.empty {
                 @if total == 0 {
                     "No check yet. "
-                    @if ctx.full() { a href="/checks/new" { "Create the first one" } ", or " }
-                    "see README for the API and the config file."
+                    @if ctx.full() { a href="/checks/new" { "Create the first one" } ", or see" } @else { "See" }
+                    " README for the API and the config file."
                 } @else {
                     "No check matches. " a href="/" { "Show all" }
                 }
