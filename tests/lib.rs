@@ -7,6 +7,7 @@ mod notify_support;
 mod serve_support;
 mod support;
 
+mod browser_web;
 mod end_to_end;
 mod generated_docs;
 mod notify_command;

@@ -115,14 +115,15 @@ pub fn render(points: &[Point]) -> Markup {
     let base = HEIGHT - BOTTOM;
     html! {
         figure.chart {
-            svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby="chart-title" {
+            // A group, not an image: each bar is a link to its run.
+            svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="group" aria-labelledby="chart-title" {
                 title #chart-title { (title) }
                 line.axis x1=(LEFT) y1=(r(base)) x2=(WIDTH - RIGHT) y2=(r(base)) {}
                 line.axis x1=(LEFT) y1=(TOP) x2=(LEFT) y2=(r(base)) {}
                 text.tick x=(LEFT - 4.0) y=(TOP + 8.0) text-anchor="end" { (seconds(g.max)) }
                 text.tick x=(LEFT - 4.0) y=(r(base)) text-anchor="end" { "0" }
                 @for (bar, p) in g.bars.iter().zip(points) {
-                    a href=(p.href) {
+                    a href=(p.href) aria-label=(p.label) {
                         rect class=(if bar.failed { "bar fail" } else { "bar" })
                             x=(r(bar.x)) y=(r(bar.y)) width=(r(bar.width)) height=(r(bar.height)) {
                             title { (p.label) }
