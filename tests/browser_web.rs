@@ -204,12 +204,12 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{method} {path} {body:?}: {e}"))
     }
 
-    fn cdp(&self, cmd: &str, params: Value) {
+    fn cdp(&self, cmd: &str, params: Value) -> Value {
         self.must(
             "POST",
             "/goog/cdp/execute",
             Some(json!({"cmd": cmd, "params": params})),
-        );
+        )
     }
 
     pub fn resize(&self, width: u32, height: u32) {
@@ -318,10 +318,13 @@ impl Browser {
         }
     }
 
-    /// A PNG of the window, kept as a test artefact.
+    /// A PNG of the whole page (not only the window), kept as a test artefact.
     pub fn screenshot(&self, name: &str) {
-        let b64 = self.must("GET", "/screenshot", None);
-        let png = base64(b64.as_str().unwrap());
+        let shot = self.cdp(
+            "Page.captureScreenshot",
+            json!({"format": "png", "captureBeyondViewport": true}),
+        );
+        let png = base64(shot["data"].as_str().unwrap());
         std::fs::write(artefacts().join(format!("{name}.png")), png).unwrap();
     }
 
@@ -562,7 +565,7 @@ fn browser_the_list_shows_every_state_and_keeps_filters_in_the_url() {
     b.screenshot("list-phone");
     // Dark mode follows the system.
     b.resize(1280, 900);
-    b.cdp(
+    let _ = b.cdp(
         "Emulation.setEmulatedMedia",
         json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
     );
@@ -732,7 +735,7 @@ fn browser_every_page_and_action_works_without_javascript() {
     let dir = tempfile::tempdir().unwrap();
     let hb = ServeProcess::start(&dir.path().join("hb.db"), &[], &[]);
     let b = browser();
-    b.cdp(
+    let _ = b.cdp(
         "Emulation.setScriptExecutionDisabled",
         json!({"value": true}),
     );
@@ -781,7 +784,7 @@ fn browser_every_page_and_action_works_without_javascript() {
     b.click(&b.find("form button.danger"));
     b.wait_for("the list", |b| b.url() == hb.url("/"));
     assert!(!b.body_text().contains("No-JS job"));
-    b.cdp(
+    let _ = b.cdp(
         "Emulation.setScriptExecutionDisabled",
         json!({"value": false}),
     );
@@ -845,7 +848,7 @@ fn browser_axe_finds_no_serious_violation_on_the_list_and_details() {
     ];
     for dark in [false, true] {
         let value = if dark { "dark" } else { "light" };
-        b.cdp(
+        let _ = b.cdp(
             "Emulation.setEmulatedMedia",
             json!({"features": [{"name": "prefers-color-scheme", "value": value}]}),
         );

@@ -332,45 +332,6 @@ fn render(
                 a.button.danger href=(format!("{check_url}/delete")) { "Delete…" }
             }
         }
-        div.grid {
-            section aria-labelledby="h-ping" {
-                h2 #h-ping { "Pinging it" }
-                @if ctx.full() {
-                    p { "Ping URL: " code.url { (ping_url) } " " (copy_button(&ping_url, "the ping URL")) }
-                    @let run_snippet = format!("hb run {} -- /path/to/job.sh", s.uuid);
-                    @let curl_snippet = format!("curl -fsS -m 10 --retry 5 -o /dev/null {ping_url}/start\n/path/to/job.sh\ncurl -fsS -m 10 --retry 5 -o /dev/null {ping_url}/$?");
-                    p { "In a crontab line, with timing, output and retries:" }
-                    pre.snippet { code { (run_snippet) } }
-                    (copy_button(&run_snippet, "the hb run line"))
-                    p { "With curl:" }
-                    pre.snippet { code { (curl_snippet) } }
-                    (copy_button(&curl_snippet, "the curl lines"))
-                    @if let Some(key) = ping_key {
-                        @let slug_url = format!("{}/api/v1/ping/{}/{}", ctx.base, key, s.slug);
-                        p { "By slug: " code.url { (slug_url) } " " (copy_button(&slug_url, "the slug ping URL")) }
-                    }
-                } @else {
-                    p.muted { "The ping URL and its snippets are shown to full keys only." }
-                }
-            }
-            section aria-labelledby="h-schedule" {
-                h2 #h-schedule { "Schedule" }
-                p {
-                    (schedule(&s.schedule))
-                    @if let (Some(expr), Some(tz)) = (s.schedule.cron_expr(), s.schedule.tz_name()) {
-                        " — " code { (expr) } " in " span.tzname { (tz) }
-                    }
-                }
-                p { "Grace period " (crate::duration::format(s.grace())) "; a run may take " (crate::duration::format(s.max_runtime())) "." }
-                @let dues = next_due_times(s, next_due, now, 5);
-                @if dues.is_empty() {
-                    p.muted { "The next due time is counted from the next ping." }
-                } @else {
-                    h3 { "Next due" }
-                    ol.dues { @for t in dues { li { (time_abs(t)) } } }
-                }
-            }
-        }
         section aria-labelledby="h-uptime" {
             h2 #h-uptime { "Uptime" }
             dl.uptime {
@@ -433,6 +394,45 @@ fn render(
             }
         }
         div.grid {
+            section aria-labelledby="h-ping" {
+                h2 #h-ping { "Pinging it" }
+                @if ctx.full() {
+                    p { "Ping URL: " code.url { (ping_url) } " " (copy_button(&ping_url, "the ping URL")) }
+                    @let run_snippet = format!("hb run {} -- /path/to/job.sh", s.uuid);
+                    @let curl_snippet = format!("curl -fsS -m 10 --retry 5 -o /dev/null {ping_url}/start\n/path/to/job.sh\ncurl -fsS -m 10 --retry 5 -o /dev/null {ping_url}/$?");
+                    p { "In a crontab line, with timing, output and retries:" }
+                    pre.snippet { code { (run_snippet) } }
+                    (copy_button(&run_snippet, "the hb run line"))
+                    p { "With curl:" }
+                    pre.snippet { code { (curl_snippet) } }
+                    (copy_button(&curl_snippet, "the curl lines"))
+                    @if let Some(key) = ping_key {
+                        @let slug_url = format!("{}/api/v1/ping/{}/{}", ctx.base, key, s.slug);
+                        p { "By slug: " code.url { (slug_url) } " " (copy_button(&slug_url, "the slug ping URL")) }
+                    }
+                } @else {
+                    p.muted { "The ping URL and its snippets are shown to full keys only." }
+                }
+            }
+            section aria-labelledby="h-schedule" {
+                h2 #h-schedule { "Schedule" }
+                p {
+                    (schedule(&s.schedule))
+                    @if let (Some(expr), Some(tz)) = (s.schedule.cron_expr(), s.schedule.tz_name()) {
+                        " — " code { (expr) } " in " span.tzname { (tz) }
+                    }
+                }
+                p { "Grace period " (crate::duration::format(s.grace())) "; a run may take " (crate::duration::format(s.max_runtime())) "." }
+                @let dues = next_due_times(s, next_due, now, 5);
+                @if dues.is_empty() {
+                    p.muted { "The next due time is counted from the next ping." }
+                } @else {
+                    h3 { "Next due" }
+                    ol.dues { @for t in dues { li { (time_abs(t)) } } }
+                }
+            }
+        }
+        div.grid {
             section aria-labelledby="h-flips" {
                 h2 #h-flips { "Status changes" }
                 @if read.flips.is_empty() { p.muted { "None yet." } } @else {
@@ -472,7 +472,7 @@ fn render(
                     @for (scope, url) in badges {
                         tr {
                             td { code { (scope) } }
-                            td { img src=(url) alt=(format!("badge of {scope}")) loading="lazy"; }
+                            td { img src=(url) alt=(format!("badge of {scope}")); }
                             td {
                                 @for ext in ["svg", "json", "shields"] {
                                     @let u = url.trim_end_matches(".svg").to_string() + "." + ext;

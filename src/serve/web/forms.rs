@@ -39,11 +39,12 @@ fn all<'a>(form: &'a Fields, key: &str) -> Vec<&'a str> {
 }
 
 /// The CSRF token must be the one made for whoever posts.
-fn csrf(app: &App, viewer: &Viewer, form: &Fields) -> Result<(), Response> {
+/// `Some(403)` when it is not.
+fn csrf(app: &App, viewer: &Viewer, form: &Fields) -> Option<Response> {
     if app.secrets.csrf_ok(&viewer.identity, field(form, "csrf")) {
-        Ok(())
+        None
     } else {
-        Err(refusal(
+        Some(refusal(
             StatusCode::FORBIDDEN,
             "This form's security token is missing or belongs to another session; reload the page and send the form again.",
         ))
@@ -315,7 +316,7 @@ pub async fn create(
     headers: HeaderMap,
     Form(form): Form<Fields>,
 ) -> Response {
-    if let Err(r) = csrf(&app, &viewer, &form) {
+    if let Some(r) = csrf(&app, &viewer, &form) {
         return r;
     }
     let spec = parse_spec(Value::Object(spec_map(&form, false))).map_err(ApiError::Invalid);
@@ -387,7 +388,7 @@ pub async fn edit(
     headers: HeaderMap,
     Form(form): Form<Fields>,
 ) -> Response {
-    if let Err(r) = csrf(&app, &viewer, &form) {
+    if let Some(r) = csrf(&app, &viewer, &form) {
         return r;
     }
     let Some(id) = parse_uuid(&uuid) else {
@@ -421,7 +422,7 @@ async fn pause_or_resume(
     form: Fields,
     pause: bool,
 ) -> Response {
-    if let Err(r) = csrf(&app, &viewer, &form) {
+    if let Some(r) = csrf(&app, &viewer, &form) {
         return r;
     }
     let Some(id) = parse_uuid(&uuid) else {
@@ -504,7 +505,7 @@ pub async fn delete(
     Path(uuid): Path<String>,
     Form(form): Form<Fields>,
 ) -> Response {
-    if let Err(r) = csrf(&app, &viewer, &form) {
+    if let Some(r) = csrf(&app, &viewer, &form) {
         return r;
     }
     let Some(id) = parse_uuid(&uuid) else {
@@ -580,7 +581,7 @@ pub async fn test_channel(
     headers: HeaderMap,
     Form(form): Form<Fields>,
 ) -> Response {
-    if let Err(r) = csrf(&app, &viewer, &form) {
+    if let Some(r) = csrf(&app, &viewer, &form) {
         return r;
     }
     let kind = app.registry().channels.get(&name).map(|c| c.kind.clone());
@@ -759,7 +760,7 @@ pub async fn logout(
     Extension(viewer): Extension<Viewer>,
     Form(form): Form<Fields>,
 ) -> Response {
-    if let Err(r) = csrf(&app, &viewer, &form) {
+    if let Some(r) = csrf(&app, &viewer, &form) {
         return r;
     }
     let secure = if viewer.https { "; Secure" } else { "" };

@@ -319,9 +319,7 @@ pub fn uptime(flips: &[FlipEntry], now: Timestamp, window: Duration) -> Option<f
     // Oldest first.
     let mut flips: Vec<&FlipEntry> = flips.iter().filter(|f| f.at_ms <= now_ms).collect();
     flips.sort_by_key(|f| f.at_ms);
-    let Some(first) = flips.first() else {
-        return None;
-    };
+    let first = flips.first()?;
     let mut state = first.from.as_str();
     let mut at = from_ms;
     let (mut up, mut down) = (0i64, 0i64);

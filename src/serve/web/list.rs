@@ -459,15 +459,19 @@ fn render(
         form.search method="get" action="/" role="search" {
             @if let Some(s) = f.status { input type="hidden" name="status" value=(s.as_str()); }
             @if let Some(t) = &f.tag { input type="hidden" name="tag" value=(t); }
-            label for="q" { "Search" }
-            input #q type="search" name="q" value=(f.q) placeholder="name, tag, owner";
-            label for="sort" { "Sort" }
-            select #sort name="sort" {
-                @for (value, label) in [("status", "worst first"), ("name", "name"), ("last_ping", "last run"), ("next_due", "next due")] {
-                    option value=(value) selected[f.sort().as_str() == value] { (label) }
-                }
+            span.control.grow {
+                label for="q" { "Search" }
+                input #q type="search" name="q" value=(f.q) placeholder="name, tag, owner";
             }
-            button type="submit" { "Apply" }
+            span.control {
+                label for="sort" { "Sort" }
+                select #sort name="sort" {
+                    @for (value, label) in [("status", "worst first"), ("name", "name"), ("last_ping", "last run"), ("next_due", "next due")] {
+                        option value=(value) selected[f.sort().as_str() == value] { (label) }
+                    }
+                }
+                button type="submit" { "Apply" }
+            }
         }
         @if rows.is_empty() {
             p.empty {

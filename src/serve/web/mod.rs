@@ -317,6 +317,7 @@ pub fn csrf_field(ctx: &Ctx) -> Markup {
 
 /// The layout of every page. `refresh`: the script reloads the page's content about
 /// every 5 s while the tab is visible.
+#[allow(clippy::collapsible_match)]
 pub fn layout(ctx: &Ctx, page: Option<&str>, refresh: bool, body: Markup) -> Markup {
     let v = asset_version();
     html! {

@@ -67,14 +67,14 @@ pub fn seconds(s: f64) -> String {
         format!("{} s", text.trim_end_matches(".0"))
     } else if s < 3600.0 {
         let s = s.round() as u64;
-        if s % 60 == 0 {
+        if s.is_multiple_of(60) {
             format!("{} min", s / 60)
         } else {
             format!("{} min {} s", s / 60, s % 60)
         }
     } else {
         let m = (s / 60.0).round() as u64;
-        if m % 60 == 0 {
+        if m.is_multiple_of(60) {
             format!("{} h", m / 60)
         } else {
             format!("{} h {} min", m / 60, m % 60)
