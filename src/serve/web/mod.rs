@@ -198,12 +198,17 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(app: &App, viewer: Viewer, headers: &HeaderMap) -> Ctx {
+        Ctx::counted(app, viewer, headers, None)
+    }
+
+    /// With the number of checks down when the caller counted them already.
+    pub fn counted(app: &App, viewer: Viewer, headers: &HeaderMap, down: Option<u64>) -> Ctx {
         let now = app.now();
         Ctx {
             csrf: app.secrets.csrf_token(&viewer.identity),
             base: super::http::base_url(app, headers),
             now,
-            down: down_count(app, now),
+            down: down.unwrap_or_else(|| down_count(app, now)),
             viewer,
         }
     }
