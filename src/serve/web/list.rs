@@ -188,11 +188,21 @@ struct Walk {
     total: u64,
 }
 
+/// Whether `text` contains `needle` (lower-case), ignoring case; without allocating
+/// for ASCII text, which names mostly are.
+fn contains_ci(text: &str, needle: &str) -> bool {
+    if !text.is_ascii() || !needle.is_ascii() {
+        return text.to_lowercase().contains(needle);
+    }
+    let (t, n) = (text.as_bytes(), needle.as_bytes());
+    n.is_empty() || t.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
 fn matches(entry: &crate::serve::registry::Entry, q: &str) -> bool {
     if q.is_empty() {
         return true;
     }
-    let has = |text: &str| text.to_lowercase().contains(q);
+    let has = |text: &str| contains_ci(text, q);
     let s = &entry.settings;
     has(&s.name) || s.slug.contains(q) || has(&s.owner) || s.tags.iter().any(|t| has(t))
 }
@@ -590,6 +600,14 @@ mod tests {
         );
         assert_eq!(third.last().unwrap().rank, 5);
         assert!(page_of(vec![item(0, "a")], Sort::Name, 2).is_empty());
+    }
+
+    #[test]
+    fn search_ignores_case_in_any_script() {
+        assert!(contains_ci("Backup PostgreSQL", "postgres"));
+        assert!(!contains_ci("Backup", "backups"));
+        assert!(contains_ci("Ünïcode Job", "ünïcode"));
+        assert!(contains_ci("x", ""));
     }
 
     #[test]
