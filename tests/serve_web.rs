@@ -854,7 +854,12 @@ fn runs_have_their_own_pages_and_the_chart_is_an_svg() {
         );
     }
     let details = page(&hb.url(&format!("/checks/{uuid}")), &[]);
-    assert!(details.body.contains("<svg viewBox=") && details.body.contains("role=\"img\""));
+    assert!(
+        details.body.contains("<svg viewBox=")
+            && details
+                .body
+                .contains("role=\"group\" aria-labelledby=\"chart-title\"")
+    );
     assert!(details.body.contains("class=\"bar fail\""));
     assert!(details.body.contains("failed, exit code 3"));
     assert!(details.body.contains("run 3 output &lt;tail&gt;"));
