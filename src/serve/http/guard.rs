@@ -260,7 +260,11 @@ pub fn decide_via(options: &Options, facts: &Facts<'_>) -> Result<Option<(Access
             (Access::Read, Via::Key)
         } else if let Some(access) = facts.proxy {
             (access, Via::Proxy)
-        } else if let (true, Some(access)) = (is_dashboard_path(facts.path), facts.session) {
+        } else if let (true, Some(access)) = (
+            // The footer links /metrics: a session reads it too.
+            is_dashboard_path(facts.path) || facts.path == "/metrics",
+            facts.session,
+        ) {
             (access, Via::Session)
         } else if is_dashboard_path(facts.path) {
             return Err((
@@ -626,6 +630,9 @@ mod tests {
         f.method = Method::GET;
         f.path = "/api/v1/heartbeats";
         assert_eq!(status(&options, &f), 401);
+        f.path = "/metrics";
+        assert_eq!(status(&options, &f), 200, "the footer's link works");
+        f.path = "/api/v1/heartbeats";
         // The proxy's user (already checked against trusted_proxies) opens both.
         f.proxy = Some(Access::Read);
         assert_eq!(

@@ -652,7 +652,7 @@ fn login_page(app: &App, next: &str, error: Option<&str>) -> Markup {
             }
             body {
                 main #main.narrow {
-                    h1 { span.logo aria-hidden="true" {} "hb" }
+                    h1 { span.logo aria-hidden="true" {} "Log in to hb" }
                     @if !options.has_keys() {
                         p { "This monitor has no key configured: no login is needed." }
                         p { a href="/" { "Go to the checks" } }
