@@ -9,6 +9,8 @@
   read     N client threads GET one path in a loop for a bounded time; print counts and latency
   hang     a webhook receiver that accepts connections, reads, and never answers
   arrivals print the time of the k-th logged request relative to a start time
+  procsnap write "pid ticks comm" for every process (its own CPU ticks)
+  proctop  the processes that used the most CPU between two procsnap files
 """
 
 import argparse
@@ -249,6 +251,34 @@ def cmd_arrivals(args):
             print(f"{args.label}: alert {k}: MISSING, only {len(times)} arrived")
 
 
+def cmd_procsnap(args):
+    with open(args.out, "w") as out:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            comm = stat[stat.index("(") + 1:stat.rindex(")")].replace(" ", "_")
+            fields = stat[stat.rindex(")") + 2:].split()
+            ticks = int(fields[11]) + int(fields[12])  # utime stime
+            out.write(f"{pid} {ticks} {comm}\n")
+
+
+def cmd_proctop(args):
+    def load(path):
+        with open(path) as f:
+            return {p: (int(t), c) for p, t, c in (line.split(" ", 2) for line in f.read().splitlines())}
+    before, after = load(args.before), load(args.after)
+    skip = set(args.exclude.split(",")) if args.exclude else set()
+    hz = os.sysconf("SC_CLK_TCK")
+    used = sorted(((t - before.get(p, (0, c))[0], p, c) for p, (t, c) in after.items() if p not in skip), reverse=True)
+    top = [f"{c} (pid {p}) {d / hz:.1f} s" for d, p, c in used[:args.top] if d / hz >= 0.1]
+    print(", ".join(top) if top else "none over 0.1 s")
+
+
 def ts(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
@@ -346,6 +376,15 @@ def main():
     g.add_argument("--event")
     g.add_argument("k", type=int, nargs="+")
     g.set_defaults(func=cmd_arrivals)
+    g = sub.add_parser("procsnap")
+    g.add_argument("out")
+    g.set_defaults(func=cmd_procsnap)
+    g = sub.add_parser("proctop")
+    g.add_argument("before")
+    g.add_argument("after")
+    g.add_argument("--exclude", help="comma-separated pids to leave out")
+    g.add_argument("--top", type=int, default=3)
+    g.set_defaults(func=cmd_proctop)
     g = sub.add_parser("receive")
     g.add_argument("log")
     g.add_argument("--max-seconds", type=float, default=1800)

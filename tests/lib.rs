@@ -7,8 +7,9 @@ mod notify_support;
 mod serve_support;
 mod support;
 
-mod discover;
+mod browser_web;
 mod cli;
+mod discover;
 mod end_to_end;
 mod generated_docs;
 mod install;
@@ -26,3 +27,4 @@ mod serve_changes;
 mod serve_conn;
 mod serve_openapi;
 mod serve_trust;
+mod serve_web;

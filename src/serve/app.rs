@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 use super::log;
 use super::notify::ChannelKind;
 use super::registry::Registry;
+use super::secret::Secrets;
 use super::store::{History, Op};
 use super::writer::{self, CommitState, Writer};
 use crate::clock::Clock;
@@ -26,6 +27,12 @@ pub struct Options {
     pub read_keys: Vec<String>,
     /// Host names accepted besides `localhost` and `base_url`'s host.
     pub allowed_hosts: Vec<String>,
+    /// Single sign-on: the header a trusted proxy puts the signed-in user in.
+    pub auth_header: Option<String>,
+    /// The proxies whose `auth_header` is believed: addresses or networks (CIDR).
+    pub trusted_proxies: Vec<(std::net::IpAddr, u8)>,
+    /// Users (from `auth_header`) with full rights; every other user may read.
+    pub admins: Vec<String>,
     /// Whether channels may deliver to loopback and private addresses.
     pub allow_private_targets: bool,
     /// The channels the config file declares, as it declares them.
@@ -38,6 +45,11 @@ impl Options {
     /// Whether any key is configured.
     pub fn has_keys(&self) -> bool {
         !self.api_keys.is_empty() || !self.read_keys.is_empty()
+    }
+
+    /// Whether anything (a key, or a proxy's word) must say who is asking.
+    pub fn protected(&self) -> bool {
+        self.has_keys() || self.auth_header.is_some()
     }
 }
 
@@ -76,6 +88,10 @@ pub struct App {
     pub outbox_wake: Notify,
     /// Set when the monitor is stopping: the outbox takes no new delivery.
     pub stopping: AtomicBool,
+    /// Sessions, CSRF and badge tokens are made from these.
+    pub secrets: Secrets,
+    /// The dashboard's count of checks down: (change number, time bucket, count).
+    pub down_cache: Mutex<Option<(u64, i64, u64)>>,
 }
 
 impl App {
@@ -86,6 +102,7 @@ impl App {
         history: Arc<dyn History>,
         clock: Arc<dyn Clock>,
         options: Options,
+        secrets: Secrets,
     ) -> App {
         App {
             registry,
@@ -104,6 +121,8 @@ impl App {
             engine_until: AtomicI64::new(i64::MIN),
             outbox_wake: Notify::new(),
             stopping: AtomicBool::new(false),
+            secrets,
+            down_cache: Mutex::new(None),
         }
     }
 
@@ -122,6 +141,12 @@ impl App {
     /// reads of many checks go in slices.
     pub fn registry(&self) -> MutexGuard<'_, Registry> {
         writer::lock(&self.registry)
+    }
+
+    /// The number of the last change made in memory: pages whose number has not moved
+    /// are unchanged (their `ETag` is made from it).
+    pub fn change_seq(&self) -> u64 {
+        self.change_seq.load(Ordering::SeqCst)
     }
 
     /// Every change up to this number is committed (or undone).

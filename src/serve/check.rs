@@ -589,6 +589,8 @@ impl Settings {
             "failures": state.failures,
             "n_pings": state.n_pings,
             "ping_url": format!("{ping_base}/api/v1/ping/{}", self.uuid),
+            // Filled in by the registry, which holds the secret badge tokens come from.
+            "badge_url": Value::Null,
             "managed": self.managed,
         })
     }

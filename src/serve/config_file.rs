@@ -33,6 +33,9 @@ struct File {
     allow_private_targets: Option<bool>,
     max_connections: Option<usize>,
     auto_provision: Option<bool>,
+    auth_header: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    admins: Option<Vec<String>>,
     #[serde(default)]
     channel: Vec<toml::Spanned<toml::Table>>,
     #[serde(default)]
@@ -53,6 +56,12 @@ pub struct ServeFile {
     pub max_connections: Option<usize>,
     /// `auto_provision = false`: a ping with `?create=1` to an unknown slug is 404.
     pub auto_provision: Option<bool>,
+    /// Single sign-on behind a proxy: the header naming the user.
+    pub auth_header: Option<String>,
+    /// Addresses or networks whose `auth_header` is believed.
+    pub trusted_proxies: Vec<(std::net::IpAddr, u8)>,
+    /// Users of `auth_header` with full rights.
+    pub admins: Vec<String>,
     /// `[[channel]]` tables as JSON (a `"••••"` in one keeps the stored secret, so
     /// the final settings are made when the file is applied).
     pub channels: Vec<(String, Value)>,
@@ -73,6 +82,39 @@ fn non_finite(text: &str) -> Option<usize> {
         offset += line.len();
     }
     None
+}
+
+/// `10.0.0.0/8`, `::1`, `192.168.1.5`: an address and how many leading bits count.
+pub fn parse_network(text: &str) -> Option<(std::net::IpAddr, u8)> {
+    let text = text.trim();
+    let (addr, bits) = match text.split_once('/') {
+        Some((addr, bits)) => (addr, Some(bits.parse::<u8>().ok()?)),
+        None => (text, None),
+    };
+    let addr: std::net::IpAddr = addr.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let bits = bits.unwrap_or(max);
+    (bits <= max).then_some((addr, bits))
+}
+
+/// Whether `ip` is in the network `(net, bits)` (an IPv4-mapped address counts as IPv4).
+pub fn in_network(ip: std::net::IpAddr, (net, bits): (std::net::IpAddr, u8)) -> bool {
+    use std::net::IpAddr;
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
+            u32::from(a) & mask == u32::from(b) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+            u128::from(a) & mask == u128::from(b) & mask
+        }
+        _ => false,
+    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -215,6 +257,37 @@ pub fn parse(text: &str, now: jiff::Timestamp) -> Result<ServeFile, Problem> {
             message: "max_connections must be between 16 and 1000000".into(),
         });
     }
+    let key_line = |key: &str| {
+        text.lines()
+            .position(|l| l.trim_start().starts_with(key))
+            .map(|i| i + 1)
+    };
+    let mut trusted_proxies = Vec::new();
+    for proxy in file.trusted_proxies.iter().flatten() {
+        trusted_proxies.push(parse_network(proxy).ok_or_else(|| Problem {
+            line: key_line("trusted_proxies"),
+            message: format!(
+                "trusted_proxies: {proxy:?} is not an address or a network; write e.g. \"127.0.0.1\", \"10.0.0.0/8\" or \"::1\""
+            ),
+        })?);
+    }
+    let auth_header = file.auth_header.map(|h| h.trim().to_string());
+    if let Some(header) = &auth_header
+        && axum::http::HeaderName::from_bytes(header.as_bytes()).is_err()
+    {
+        return Err(Problem {
+            line: key_line("auth_header"),
+            message: format!(
+                "auth_header: {header:?} is not a header name; write e.g. \"X-Forwarded-User\""
+            ),
+        });
+    }
+    if auth_header.is_some() && trusted_proxies.is_empty() {
+        return Err(Problem {
+            line: key_line("auth_header"),
+            message: "auth_header needs trusted_proxies (the proxies' addresses): without them anyone could send the header".into(),
+        });
+    }
     let mut channels = Vec::new();
     for (index, table) in file.channel.into_iter().enumerate() {
         let span = table.span();
@@ -299,6 +372,9 @@ pub fn parse(text: &str, now: jiff::Timestamp) -> Result<ServeFile, Problem> {
         allow_private_targets: file.allow_private_targets.unwrap_or(false),
         max_connections: file.max_connections,
         auto_provision: file.auto_provision,
+        auth_header,
+        trusted_proxies,
+        admins: file.admins.unwrap_or_default(),
         channels,
         checks,
     })
@@ -345,6 +421,39 @@ channels = ["ops"]
         assert_eq!(file.api_keys, vec!["change-me"]);
         assert_eq!(file.channels.len(), 1);
         assert_eq!(file.checks[0].name.as_deref(), Some("nightly-backup"));
+    }
+
+    #[test]
+    fn single_sign_on_keys_are_read_and_checked() {
+        let file = load_text(
+            "auth_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"::1\"]\nadmins = [\"alice\"]\n",
+        )
+        .unwrap();
+        assert_eq!(file.auth_header.as_deref(), Some("X-Forwarded-User"));
+        assert_eq!(file.trusted_proxies.len(), 3);
+        assert_eq!(file.admins, vec!["alice"]);
+        let err = load_text("auth_header = \"X-User\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trusted_proxies"), "{err}");
+        let err = load_text("trusted_proxies = [\"10.0.0.0/33\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("10.0.0.0/33"), "{err}");
+        let net = parse_network("10.0.0.0/8").unwrap();
+        assert!(in_network("10.2.3.4".parse().unwrap(), net));
+        assert!(!in_network("11.2.3.4".parse().unwrap(), net));
+        assert!(in_network(
+            "::ffff:10.1.1.1".parse().unwrap(),
+            parse_network("10.0.0.0/8").unwrap()
+        ));
+        let one = parse_network("::1").unwrap();
+        assert!(in_network("::1".parse().unwrap(), one));
+        assert!(!in_network("::2".parse().unwrap(), one));
+        assert!(in_network(
+            "1.2.3.4".parse().unwrap(),
+            parse_network("0.0.0.0/0").unwrap()
+        ));
     }
 
     #[test]

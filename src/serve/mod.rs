@@ -14,8 +14,10 @@ pub mod plan;
 mod proptests;
 pub mod registry;
 pub mod schedule;
+pub mod secret;
 pub mod status;
 pub mod store;
+pub mod web;
 pub mod writer;
 
 use anyhow::{Context, Result};
@@ -121,6 +123,9 @@ pub fn merge(args: &ServeArgs, file: ServeFile) -> Result<ServeSettings, String>
             api_keys,
             read_keys: file.read_keys.clone(),
             allowed_hosts: file.allowed_hosts.clone(),
+            auth_header: file.auth_header.clone(),
+            trusted_proxies: file.trusted_proxies.clone(),
+            admins: file.admins.clone(),
             allow_private_targets: file.allow_private_targets,
             declared_channels: Default::default(),
             auto_provision_off: file.auto_provision == Some(false),
@@ -228,7 +233,15 @@ impl Server {
             .map(|b| b.trim_end_matches('/').to_string())
             .unwrap_or_else(|| format!("http://{addr}"));
         let now = clock.now();
-        let registry = Arc::new(Mutex::new(Registry::load(snapshot, now, public_base)));
+        let secret = if snapshot.secret.is_empty() {
+            store::new_secret()?
+        } else {
+            snapshot.secret.clone()
+        };
+        let secrets = secret::Secrets::new(&secret);
+        let mut loaded = Registry::load(snapshot, now, public_base);
+        loaded.secrets = Some(secrets.clone());
+        let registry = Arc::new(Mutex::new(loaded));
         let commits = Arc::new(writer::CommitState::default());
         let (writer, writer_thread) = writer::spawn(store, registry.clone(), commits.clone());
         let app = Arc::new(App::new(
@@ -238,6 +251,7 @@ impl Server {
             history,
             clock,
             settings.options.clone(),
+            secrets,
         ));
         apply_declared(&app, &settings.declared).await?;
 
@@ -389,7 +403,7 @@ pub fn cmd_serve(args: ServeArgs, source: &ConfigSource) -> crate::error::Result
     let file = config_file::load(source, now).map_err(|e| Error::Invalid(format!("{e:#}")))?;
     let settings = merge(&args, file).map_err(|e| Error::Invalid(format!("config: {e}")))?;
     let addrs = resolve_listen(&settings.listen).map_err(Error::Invalid)?;
-    if !is_loopback(&addrs) && !settings.options.has_keys() && !args.insecure {
+    if !is_loopback(&addrs) && !settings.options.protected() && !args.insecure {
         return Err(Error::Invalid(format!(
             "refusing to listen on {} without an API key; set api_keys in the config file or HB_API_KEY, or pass --insecure",
             settings.listen

@@ -250,6 +250,8 @@ pub struct Registry {
     next_outbox_id: i64,
     /// Base URL for links in alerts.
     pub public_base: String,
+    /// What badge tokens are made from (`badge_url` in a check's JSON).
+    pub secrets: Option<crate::serve::secret::Secrets>,
     /// The change being made, and how to undo it.
     seq: u64,
     journal: Undo,
@@ -509,7 +511,24 @@ impl Registry {
 
     pub fn check_json(&self, uuid: Uuid, now: Timestamp, base: &str) -> Option<Value> {
         let entry = self.checks.get(&uuid)?;
-        Some(entry.settings.to_json(&entry.state, now, base))
+        Some(self.entry_json(entry, now, base))
+    }
+
+    /// A check's JSON with its links (the badge URL needs the secret).
+    fn entry_json(&self, entry: &Entry, now: Timestamp, base: &str) -> Value {
+        let mut value = entry.settings.to_json(&entry.state, now, base);
+        if let Some(url) = self.badge_url(base, &entry.settings.slug) {
+            value["badge_url"] = Value::String(url);
+        }
+        value
+    }
+
+    /// The SVG badge of a scope (a slug, a tag, or `all`).
+    pub fn badge_url(&self, base: &str, scope: &str) -> Option<String> {
+        let secrets = self.secrets.as_ref()?;
+        let token = secrets.badge_token(scope);
+        let scope = crate::serve::web::words::encode(scope);
+        Some(format!("{base}/badge/{token}/{scope}.svg"))
     }
 
     /// Records a ping and moves the check. An end ping whose `rid` already ended a
@@ -619,12 +638,13 @@ impl Registry {
         let event = Event {
             event_id: Uuid::new_v4().to_string(),
             event: alert.event.to_string(),
-            check: entry.settings.to_json(&entry.state, now, &self.public_base),
+            check: self.entry_json(entry, now, &self.public_base),
             reason: alert.reason.clone(),
             at: alert.at,
             repeat: alert.repeat,
             body,
-            check_url: format!("{}/api/v1/heartbeats/{}", self.public_base, uuid),
+            // The dashboard's details page.
+            check_url: format!("{}/checks/{}", self.public_base, uuid),
         };
         self.enqueue_event(&event, Some(uuid), channels, now, ops);
     }
@@ -886,7 +906,7 @@ impl Registry {
             .iter()
             .filter_map(|(_, _, uuid)| self.checks.get(uuid))
             .filter(|e| tag.is_none_or(|t| e.settings.tags.iter().any(|x| x == t)))
-            .map(|e| e.settings.to_json(&e.state, now, base))
+            .map(|e| self.entry_json(e, now, base))
             .filter(|v| status.is_none_or(|s| v["status"] == s))
             .collect();
         (values, next)
@@ -901,6 +921,23 @@ impl Registry {
         status: Option<&str>,
     ) -> Vec<Value> {
         self.list_slice(None, usize::MAX, now, base, tag, status).0
+    }
+
+    /// Calls `f` on up to `n` checks after `after`, in list order; returns where to go
+    /// on from (`None` at the end). Reads of every check go in such slices.
+    pub fn visit_slice(
+        &self,
+        after: Option<&OrderKey>,
+        n: usize,
+        mut f: impl FnMut(&Entry),
+    ) -> Option<OrderKey> {
+        let keys = self.order_slice(after, n);
+        for (_, _, uuid) in &keys {
+            if let Some(entry) = self.checks.get(uuid) {
+                f(entry);
+            }
+        }
+        (keys.len() == n).then(|| keys.last().cloned()).flatten()
     }
 
     /// Adds the displayed status of up to `n` checks after `after` to `counts`;

@@ -108,6 +108,10 @@ pub struct Snapshot {
     /// Outbox rows not yet done.
     pub pending: Vec<OutboxRow>,
     pub max_outbox_id: i64,
+    /// The monitor's own secret (sessions, CSRF and badge tokens are made from it),
+    /// made at the first start and kept in the database so restarts keep sessions.
+    /// Empty when the store keeps none (a new one is made in memory).
+    pub secret: Vec<u8>,
 }
 
 /// The storage interface, so another database can follow SQLite.
@@ -171,6 +175,18 @@ pub trait History: Send + Sync + 'static {
     fn pings(&self, uuid: &str, limit: usize) -> Result<Vec<PingEntry>>;
     fn flips(&self, uuid: &str, limit: usize) -> Result<Vec<FlipEntry>>;
     fn notifications(&self, uuid: &str, limit: usize) -> Result<Vec<NotificationEntry>>;
+    /// Pings without their bodies (the dashboard's strips and charts), newest first.
+    fn ping_times(&self, uuid: &str, limit: usize) -> Result<Vec<PingEntry>> {
+        let mut pings = self.pings(uuid, limit)?;
+        for p in &mut pings {
+            p.body = None;
+        }
+        Ok(pings)
+    }
+    /// One ping by its number, with its body.
+    fn ping(&self, uuid: &str, n: i64) -> Result<Option<PingEntry>> {
+        Ok(self.pings(uuid, 1_000_000)?.into_iter().find(|p| p.n == n))
+    }
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -295,8 +311,10 @@ pub fn open_sqlite(
             path.display()
         )
     })?;
-    let snapshot =
+    let mut snapshot =
         load(&conn).with_context(|| format!("cannot read the database {}", path.display()))?;
+    snapshot.secret = load_or_make_secret(&conn)
+        .with_context(|| format!("cannot keep the secret in the database {}", path.display()))?;
     // 32 MiB of page cache for the writer (the default is 2 MiB): pings touch pages all
     // over the pings and checks tables, and every miss is a read from the WAL or the
     // file. Set after loading, so pages read once at start-up are not all kept.
@@ -322,6 +340,54 @@ fn probe_writable(conn: &Connection) -> Result<()> {
         [now],
     )?;
     Ok(())
+}
+
+/// Bytes in the monitor's secret.
+pub const SECRET_LEN: usize = 32;
+
+/// The secret in `meta` (hex), made from the system's random source at the first start.
+fn load_or_make_secret(conn: &Connection) -> Result<Vec<u8>> {
+    let stored: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'secret'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let Some(bytes) = stored.as_deref().and_then(from_hex)
+        && bytes.len() == SECRET_LEN
+    {
+        return Ok(bytes);
+    }
+    let secret = new_secret()?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('secret', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = ?1",
+        [to_hex(&secret)],
+    )?;
+    Ok(secret)
+}
+
+/// [`SECRET_LEN`] bytes from the system's random source.
+pub fn new_secret() -> Result<Vec<u8>> {
+    use ring::rand::SecureRandom;
+    let mut bytes = vec![0u8; SECRET_LEN];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| anyhow::anyhow!("the system's random source failed"))?;
+    Ok(bytes)
+}
+
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// The `seq` of a stored state (0 when absent or unreadable).
@@ -555,6 +621,53 @@ fn apply(tx: &Connection, op: &Op) -> rusqlite::Result<()> {
 }
 
 impl History for SqliteHistory {
+    fn ping_times(&self, uuid: &str, limit: usize) -> Result<Vec<PingEntry>> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT n, at_ms, kind, exit_code, rid, method, duration
+             FROM pings WHERE check_uuid = ?1 ORDER BY n DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![uuid, limit as i64], |r| {
+            Ok(PingEntry {
+                n: r.get(0)?,
+                at_ms: r.get(1)?,
+                kind: r.get(2)?,
+                exit_code: r.get(3)?,
+                rid: r.get(4)?,
+                remote_addr: None,
+                user_agent: None,
+                method: r.get(5)?,
+                body: None,
+                duration: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn ping(&self, uuid: &str, n: i64) -> Result<Option<PingEntry>> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration
+             FROM pings WHERE check_uuid = ?1 AND n = ?2",
+        )?;
+        Ok(stmt
+            .query_row(params![uuid, n], |r| {
+                Ok(PingEntry {
+                    n: r.get(0)?,
+                    at_ms: r.get(1)?,
+                    kind: r.get(2)?,
+                    exit_code: r.get(3)?,
+                    rid: r.get(4)?,
+                    remote_addr: r.get(5)?,
+                    user_agent: r.get(6)?,
+                    method: r.get(7)?,
+                    body: r.get(8)?,
+                    duration: r.get(9)?,
+                })
+            })
+            .optional()?)
+    }
+
     fn pings(&self, uuid: &str, limit: usize) -> Result<Vec<PingEntry>> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let mut stmt = conn.prepare_cached(

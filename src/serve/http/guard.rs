@@ -7,6 +7,11 @@
 //! body that is not JSON (415: a cross-site form cannot send JSON without asking).
 //! The rules are a pure function of the request's facts and the options, tested below
 //! without a server.
+//!
+//! The dashboard's pages (PRODUCT.md §5) also take a session cookie (`hb_session`, made
+//! by `/login` from a key) and, from `trusted_proxies` only, a user named in
+//! `auth_header` (`admins` get full rights, other users read). A page asked for
+//! without either is sent to `/login`.
 
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -37,6 +42,49 @@ pub struct Facts<'a> {
     pub authorization: Option<&'a str>,
     pub content_type: Option<&'a str>,
     pub has_body: bool,
+    /// What a genuine, unexpired `hb_session` cookie gives (its key still configured).
+    pub session: Option<Access>,
+    /// What the user a trusted proxy named in `auth_header` may do.
+    pub proxy: Option<Access>,
+}
+
+/// How a request was let in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// No key configured, or a path open to all.
+    Open,
+    /// `Authorization: Bearer <key>`.
+    Key,
+    /// A trusted proxy's `auth_header`.
+    Proxy,
+    /// The `hb_session` cookie.
+    Session,
+}
+
+/// Who is asking, for the dashboard: what they may do and who they are (the CSRF
+/// tokens of their forms are made from `identity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub access: Access,
+    pub via: Via,
+    /// `open`, `key:<id>`, `user:<name>` or `session:<cookie>`.
+    pub identity: String,
+    /// The proxy's user, when signed in that way.
+    pub user: Option<String>,
+    /// Whether the request came over https (directly, or as the proxy says).
+    pub https: bool,
+}
+
+/// The dashboard's paths: HTML pages, forms and their assets.
+pub fn is_dashboard_path(path: &str) -> bool {
+    path == "/"
+        || path == "/checks"
+        || path.starts_with("/checks/")
+        || path == "/channels"
+        || path.starts_with("/channels/")
+        || path == "/login"
+        || path == "/logout"
+        || path.starts_with("/static/")
 }
 
 /// A refusal: status and the sentence that says what to do.
@@ -48,7 +96,11 @@ pub fn is_ping_path(path: &str) -> bool {
 
 /// Paths anyone who reaches the port may read (within the Host and Origin rules).
 fn is_open_path(path: &str) -> bool {
-    path == "/healthz" || path == "/api/v1/openapi.json" || path.starts_with("/badge/")
+    path == "/healthz"
+        || path == "/api/v1/openapi.json"
+        || path.starts_with("/badge/")
+        || path == "/login"
+        || path.starts_with("/static/")
 }
 
 /// Compares a given key with a configured one in time that depends only on the
@@ -168,10 +220,15 @@ pub const PLAN_PATH: &str = "/api/v1/config/plan";
 
 /// Applies the rules; `Ok(None)` for a ping route (no rule applies).
 pub fn decide(options: &Options, facts: &Facts<'_>) -> Result<Option<Access>, Refusal> {
+    decide_via(options, facts).map(|grant| grant.map(|(access, _)| access))
+}
+
+/// [`decide`], also saying how the request was let in.
+pub fn decide_via(options: &Options, facts: &Facts<'_>) -> Result<Option<(Access, Via)>, Refusal> {
     if is_ping_path(facts.path) {
         return Ok(None);
     }
-    let keyed = options.has_keys();
+    let keyed = options.protected();
     if (!keyed || !options.allowed_hosts.is_empty())
         && let Some(host) = facts.host
         && !host_allowed(options, host)
@@ -194,8 +251,8 @@ pub fn decide(options: &Options, facts: &Facts<'_>) -> Result<Option<Access>, Re
             ),
         ));
     }
-    let access = if !keyed || is_open_path(facts.path) {
-        Access::Full
+    let (access, via) = if !keyed || is_open_path(facts.path) {
+        (Access::Full, Via::Open)
     } else {
         let given = facts.authorization.and_then(bearer).unwrap_or("");
         let full = options.api_keys.iter().fold(false, |hit, k| {
@@ -205,9 +262,22 @@ pub fn decide(options: &Options, facts: &Facts<'_>) -> Result<Option<Access>, Re
             hit | same_key(given.as_bytes(), k.as_bytes())
         });
         if full {
-            Access::Full
+            (Access::Full, Via::Key)
         } else if read {
-            Access::Read
+            (Access::Read, Via::Key)
+        } else if let Some(access) = facts.proxy {
+            (access, Via::Proxy)
+        } else if let (true, Some(access)) = (
+            // The footer links /metrics: a session reads it too.
+            is_dashboard_path(facts.path) || facts.path == "/metrics",
+            facts.session,
+        ) {
+            (access, Via::Session)
+        } else if is_dashboard_path(facts.path) {
+            return Err((
+                StatusCode::UNAUTHORIZED,
+                "log in first: the dashboard needs one of the configured keys (at /login)".into(),
+            ));
         } else {
             return Err((
                 StatusCode::UNAUTHORIZED,
@@ -217,7 +287,8 @@ pub fn decide(options: &Options, facts: &Facts<'_>) -> Result<Option<Access>, Re
         }
     };
     let reads = matches!(facts.method, Method::GET | Method::HEAD);
-    if access == Access::Read && !reads {
+    // Anyone signed in may sign out.
+    if access == Access::Read && !reads && facts.path != "/logout" {
         return Err((
             StatusCode::FORBIDDEN,
             "this key may only read; use one of api_keys to make changes".into(),
@@ -251,7 +322,71 @@ pub fn decide(options: &Options, facts: &Facts<'_>) -> Result<Option<Access>, Re
             "send the body as JSON with 'Content-Type: application/json'".into(),
         ));
     }
-    Ok(Some(access))
+    Ok(Some((access, via)))
+}
+
+/// The `hb_session` cookie's value, if the request carries one.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// The dashboard's session cookie.
+pub const SESSION_COOKIE: &str = "hb_session";
+
+/// What a session cookie gives, if it is genuine and its key still configured.
+fn session_access(app: &App, options: &Options, token: &str) -> Option<Access> {
+    let now = app.now().as_second();
+    let keys = options.api_keys.iter().chain(options.read_keys.iter());
+    let key = app.secrets.verify_session(token, now, keys)?;
+    Some(if options.api_keys.iter().any(|k| k == key) {
+        Access::Full
+    } else {
+        Access::Read
+    })
+}
+
+/// The user a trusted proxy names, if the request came from one.
+fn proxy_user(
+    options: &Options,
+    peer: Option<IpAddr>,
+    headers: &axum::http::HeaderMap,
+) -> Option<String> {
+    let name = options.auth_header.as_deref()?;
+    let peer = peer?;
+    if !options
+        .trusted_proxies
+        .iter()
+        .any(|net| crate::serve::config_file::in_network(peer, *net))
+    {
+        return None;
+    }
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_string)
+}
+
+/// Whether the request came over https: directly (base_url) or as a trusted proxy says.
+fn over_https(options: &Options, headers: &axum::http::HeaderMap, trusted: bool) -> bool {
+    let forwarded = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    (trusted && forwarded)
+        || options
+            .base_url
+            .as_deref()
+            .is_some_and(|b| b.trim().to_ascii_lowercase().starts_with("https://"))
 }
 
 /// Largest body read ahead to learn whether a chunked body is empty.
@@ -285,6 +420,20 @@ pub async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) ->
         None => (false, body),
     };
     let text = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let options = app.options();
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let trusted_peer = peer.is_some_and(|ip| {
+        options
+            .trusted_proxies
+            .iter()
+            .any(|net| crate::serve::config_file::in_network(ip, *net))
+    });
+    let user = proxy_user(&options, peer, &parts.headers);
+    let cookie = session_cookie(&parts.headers);
+    let session = cookie.and_then(|token| session_access(&app, &options, token));
     let facts = Facts {
         path: parts.uri.path(),
         method: parts.method.clone(),
@@ -293,15 +442,58 @@ pub async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) ->
         authorization: text(header::AUTHORIZATION),
         content_type: text(header::CONTENT_TYPE),
         has_body,
+        session,
+        proxy: user.as_ref().map(|u| {
+            if options.admins.iter().any(|a| a == u) {
+                Access::Full
+            } else {
+                Access::Read
+            }
+        }),
     };
-    match decide(&app.options(), &facts) {
-        Ok(access) => {
+    let dashboard = is_dashboard_path(facts.path);
+    match decide_via(&options, &facts) {
+        Ok(grant) => {
+            let https = over_https(&options, &parts.headers, trusted_peer);
+            let identity = match grant.map(|(_, via)| via) {
+                Some(Via::Session) => format!("session:{}", cookie.unwrap_or_default()),
+                Some(Via::Proxy) => format!("user:{}", user.clone().unwrap_or_default()),
+                Some(Via::Key) => {
+                    let key = facts.authorization.and_then(bearer).unwrap_or_default();
+                    format!("key:{}", app.secrets.key_id(key))
+                }
+                _ => "open".to_string(),
+            };
             let mut request = Request::from_parts(parts, body);
-            if let Some(access) = access {
+            if let Some((access, via)) = grant {
                 request.extensions_mut().insert(access);
+                request.extensions_mut().insert(Viewer {
+                    access,
+                    via,
+                    identity,
+                    user: user.filter(|_| via == Via::Proxy),
+                    https,
+                });
             }
             next.run(request).await
         }
+        Err((StatusCode::UNAUTHORIZED, _))
+            if dashboard && matches!(parts.method, Method::GET | Method::HEAD) =>
+        {
+            let target = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let location = format!("/login?next={}", crate::serve::web::words::encode(target));
+            axum::response::Response::builder()
+                .status(StatusCode::SEE_OTHER)
+                .header(header::LOCATION, location)
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(axum::body::Body::empty())
+                .unwrap_or_default()
+        }
+        Err((status, message)) if dashboard => crate::serve::web::refusal(status, &message),
         Err((status, message)) => error(status, message),
     }
 }
@@ -431,6 +623,56 @@ mod tests {
             assert_eq!(status(&options, &facts(open)), 200, "{open}");
         }
         assert_eq!(status(&options, &facts("/metrics")), 401);
+    }
+
+    #[test]
+    fn dashboard_pages_take_a_session_or_a_trusted_proxy_s_user() {
+        let options = keyed();
+        let mut f = facts("/");
+        assert_eq!(status(&options, &f), 401, "the guard sends it to /login");
+        f.session = Some(Access::Read);
+        assert_eq!(
+            decide_via(&options, &f),
+            Ok(Some((Access::Read, Via::Session)))
+        );
+        f.method = Method::POST;
+        f.path = "/checks/x/pause";
+        assert_eq!(status(&options, &f), 403, "read access changes nothing");
+        f.path = "/logout";
+        assert_eq!(status(&options, &f), 200, "anyone may log out");
+        f.session = Some(Access::Full);
+        f.path = "/checks/x/pause";
+        f.has_body = true;
+        f.content_type = Some("application/x-www-form-urlencoded");
+        assert_eq!(status(&options, &f), 200, "forms are urlencoded");
+        // A session cookie opens the dashboard, not the API.
+        f.method = Method::GET;
+        f.path = "/api/v1/heartbeats";
+        assert_eq!(status(&options, &f), 401);
+        f.path = "/metrics";
+        assert_eq!(status(&options, &f), 200, "the footer's link works");
+        f.path = "/api/v1/heartbeats";
+        // The proxy's user (already checked against trusted_proxies) opens both.
+        f.proxy = Some(Access::Read);
+        assert_eq!(
+            decide_via(&options, &f),
+            Ok(Some((Access::Read, Via::Proxy)))
+        );
+        // The login page and the assets are open; so are badges.
+        for open in ["/login", "/static/hb.css", "/badge/t/all.svg"] {
+            assert_eq!(status(&options, &facts(open)), 200, "{open}");
+        }
+        // auth_header alone protects the monitor too.
+        let sso = Options {
+            auth_header: Some("X-Forwarded-User".into()),
+            trusted_proxies: vec![("127.0.0.1".parse().unwrap(), 32)],
+            ..Options::default()
+        };
+        assert_eq!(status(&sso, &facts("/")), 401);
+        let mut f = facts("/");
+        f.proxy = Some(Access::Full);
+        assert_eq!(decide_via(&sso, &f), Ok(Some((Access::Full, Via::Proxy))));
+        assert!(is_dashboard_path("/checks/new") && !is_dashboard_path("/checksum"));
     }
 
     #[test]

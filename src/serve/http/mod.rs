@@ -1,8 +1,9 @@
-//! The HTTP surface: ping endpoints, the management API, health and metrics.
+//! The HTTP surface: ping endpoints, the management API, health and metrics; the
+//! dashboard's pages come from `serve::web`, behind the same guard.
 
 mod api;
 pub mod conn;
-mod guard;
+pub mod guard;
 pub mod openapi;
 pub(crate) mod ping;
 
@@ -61,6 +62,7 @@ pub fn router(app: Arc<App>) -> Router {
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .merge(management)
+        .merge(crate::serve::web::router())
         .route("/api/v1/ping/{*rest}", any(ping::ping))
         .route("/ping/{*rest}", any(ping::ping))
         // Nothing after the prefix: a ping route still (plain text 404, as healthchecks).
@@ -155,6 +157,7 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         "hb_alerts_total{{result=\"failed\"}} {}",
         app.metrics.alerts_failed.load(Ordering::Relaxed)
     );
+    crate::serve::web::per_check_metrics(&app, &mut out).await;
     (
         [(
             header::CONTENT_TYPE,

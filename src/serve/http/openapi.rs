@@ -366,6 +366,10 @@ pub mod shapes {
         #[serde(default)]
         #[schema(value_type = String, format = "uri")]
         pub ping_url: Option<String>,
+        /// The check's SVG badge (`.json` and `.shields` beside it); the token in it
+        /// is the secret of this badge alone. Null only where the monitor keeps no secret.
+        #[schema(required = true, format = "uri")]
+        pub badge_url: Option<String>,
         /// Declared in the config file.
         pub managed: bool,
     }
