@@ -34,7 +34,7 @@ extern "C" fn end_driver() {
     }
 }
 
-pub struct Browser {
+pub(crate) struct Browser {
     driver: String,
     session: String,
     agent: ureq::Agent,
@@ -207,7 +207,7 @@ impl Browser {
         )
     }
 
-    pub fn resize(&self, width: u32, height: u32) {
+    pub(crate) fn resize(&self, width: u32, height: u32) {
         self.must(
             "POST",
             "/window/rect",
@@ -215,25 +215,25 @@ impl Browser {
         );
     }
 
-    pub fn go(&self, url: &str) {
+    pub(crate) fn go(&self, url: &str) {
         self.must("POST", "/url", Some(json!({"url": url})));
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.must("GET", "/url", None)
             .as_str()
             .unwrap_or_default()
             .to_string()
     }
 
-    pub fn title(&self) -> String {
+    pub(crate) fn title(&self) -> String {
         self.must("GET", "/title", None)
             .as_str()
             .unwrap_or_default()
             .to_string()
     }
 
-    pub fn find_all(&self, css: &str) -> Vec<String> {
+    pub(crate) fn find_all(&self, css: &str) -> Vec<String> {
         self.must(
             "POST",
             "/elements",
@@ -246,32 +246,32 @@ impl Browser {
         .collect()
     }
 
-    pub fn find(&self, css: &str) -> String {
+    pub(crate) fn find(&self, css: &str) -> String {
         let found = self.find_all(css);
         assert!(!found.is_empty(), "no {css} on {}", self.url());
         found[0].clone()
     }
 
     /// The first element whose text is `text`, among those `css` finds.
-    pub fn find_text(&self, css: &str, text: &str) -> String {
+    pub(crate) fn find_text(&self, css: &str, text: &str) -> String {
         self.find_all(css)
             .into_iter()
             .find(|e| self.text(e).trim() == text)
             .unwrap_or_else(|| panic!("no {css} reading {text:?} on {}", self.url()))
     }
 
-    pub fn text(&self, element: &str) -> String {
+    pub(crate) fn text(&self, element: &str) -> String {
         self.must("GET", &format!("/element/{element}/text"), None)
             .as_str()
             .unwrap_or_default()
             .to_string()
     }
 
-    pub fn click(&self, element: &str) {
+    pub(crate) fn click(&self, element: &str) {
         self.must("POST", &format!("/element/{element}/click"), None);
     }
 
-    pub fn type_into(&self, element: &str, text: &str) {
+    pub(crate) fn type_into(&self, element: &str, text: &str) {
         self.must("POST", &format!("/element/{element}/clear"), None);
         self.must(
             "POST",
@@ -280,7 +280,7 @@ impl Browser {
         );
     }
 
-    pub fn js(&self, script: &str) -> Value {
+    pub(crate) fn js(&self, script: &str) -> Value {
         self.must(
             "POST",
             "/execute/sync",
@@ -289,19 +289,19 @@ impl Browser {
     }
 
     /// Whether an alert (or confirm, or prompt) is open.
-    pub fn alert_open(&self) -> bool {
+    pub(crate) fn alert_open(&self) -> bool {
         self.cmd("GET", "/alert/text", None).is_ok()
     }
 
     /// The page's text as shown (read in one go, so a page being replaced is no error).
-    pub fn body_text(&self) -> String {
+    pub(crate) fn body_text(&self) -> String {
         self.js("return document.body ? document.body.innerText : '';")
             .as_str()
             .unwrap_or_default()
             .to_string()
     }
 
-    pub fn wait_for(&self, what: &str, mut cond: impl FnMut(&Browser) -> bool) {
+    pub(crate) fn wait_for(&self, what: &str, mut cond: impl FnMut(&Browser) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(15);
         while !cond(self) {
             assert!(
@@ -314,7 +314,7 @@ impl Browser {
     }
 
     /// A PNG of the whole page (not only the window), kept as a test artefact.
-    pub fn screenshot(&self, name: &str) {
+    pub(crate) fn screenshot(&self, name: &str) {
         let shot = self.cdp(
             "Page.captureScreenshot",
             json!({"format": "png", "captureBeyondViewport": true}),
@@ -324,7 +324,7 @@ impl Browser {
     }
 
     /// axe-core's serious and critical violations on the current page.
-    pub fn axe(&self) -> Vec<String> {
+    pub(crate) fn axe(&self) -> Vec<String> {
         let source = axe_source().unwrap();
         self.must(
             "POST",

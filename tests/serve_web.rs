@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-pub struct Page {
+pub(crate) struct Page {
     pub status: u16,
     pub headers: BTreeMap<String, Vec<String>>,
     pub body: String,
 }
 
 impl Page {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(&name.to_ascii_lowercase())
             .and_then(|v| v.first())
@@ -23,7 +23,7 @@ impl Page {
     }
 
     /// The value of the first hidden `csrf` field.
-    pub fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let at = self
             .body
             .find("name=\"csrf\" value=\"")
@@ -33,7 +33,7 @@ impl Page {
     }
 
     /// The `<title>`.
-    pub fn title(&self) -> &str {
+    pub(crate) fn title(&self) -> &str {
         let start = self.body.find("<title>").unwrap() + 7;
         let end = self.body.find("</title>").unwrap();
         &self.body[start..end]
@@ -41,7 +41,12 @@ impl Page {
 }
 
 /// One request, redirects not followed; `headers` may carry a Cookie.
-pub fn request(method: &str, url: &str, form: Option<&str>, headers: &[(&str, &str)]) -> Page {
+pub(crate) fn request(
+    method: &str,
+    url: &str,
+    form: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Page {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -77,19 +82,19 @@ pub fn request(method: &str, url: &str, form: Option<&str>, headers: &[(&str, &s
     }
 }
 
-pub fn page(url: &str, headers: &[(&str, &str)]) -> Page {
+pub(crate) fn page(url: &str, headers: &[(&str, &str)]) -> Page {
     request("GET", url, None, headers)
 }
 
-pub fn form_post(url: &str, form: &str, headers: &[(&str, &str)]) -> Page {
+pub(crate) fn form_post(url: &str, form: &str, headers: &[(&str, &str)]) -> Page {
     request("POST", url, Some(form), headers)
 }
 
-pub fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     hb::serve::web::words::encode(text)
 }
 
-pub fn create(base: &ServeProcess, body: Value, key: Option<&str>) -> Value {
+pub(crate) fn create(base: &ServeProcess, body: Value, key: Option<&str>) -> Value {
     let auth = key.map(|k| format!("Bearer {k}"));
     let mut headers = vec![("Content-Type", "application/json")];
     if let Some(a) = &auth {

@@ -17,7 +17,7 @@ const KEEP: Duration = Duration::from_secs(60);
 
 /// `L` does the actual lookups (ureq's own resolver; the tests count them).
 #[derive(Default)]
-pub struct QuickResolver<L = DefaultResolver> {
+pub(super) struct QuickResolver<L = DefaultResolver> {
     lookup: L,
     last: Mutex<Option<(String, Instant, ResolvedSocketAddrs)>>,
 }

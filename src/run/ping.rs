@@ -10,21 +10,21 @@ use super::dns::QuickResolver;
 use super::retry::{self, Pause, PingResult, RetryPolicy, Transport, TryOutcome, Window};
 
 /// After a stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT) pings get at most this long.
-pub const AFTER_STOP: Duration = Duration::from_secs(5);
+pub(super) const AFTER_STOP: Duration = Duration::from_secs(5);
 
 /// How often waits look again at a deadline that a stop signal may have moved.
 const TICK: Duration = Duration::from_millis(20);
 
-pub const USER_AGENT: &str = concat!("hb/", env!("CARGO_PKG_VERSION"));
+pub(super) const USER_AGENT: &str = concat!("hb/", env!("CARGO_PKG_VERSION"));
 
-pub struct Pinger {
+pub(super) struct Pinger {
     agent: ureq::Agent,
     headers: Vec<(String, String)>,
     pub policy: RetryPolicy,
 }
 
 impl Pinger {
-    pub fn new(headers: Vec<(String, String)>, policy: RetryPolicy) -> Self {
+    pub(super) fn new(headers: Vec<(String, String)>, policy: RetryPolicy) -> Self {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .user_agent(USER_AGENT)
@@ -48,7 +48,7 @@ impl Pinger {
     }
 
     /// Sends a ping now, on this thread, until `deadline` (which `cap` may move closer).
-    pub fn send(
+    pub(super) fn send(
         &self,
         url: &str,
         body: &[u8],
@@ -167,25 +167,25 @@ impl Pause for RealPause {
 
 /// The latest time pings may take after a stop signal; shared by every ping of hb.
 #[derive(Debug, Clone, Default)]
-pub struct StopCap(Arc<Mutex<Option<Instant>>>);
+pub(super) struct StopCap(Arc<Mutex<Option<Instant>>>);
 
 impl StopCap {
     /// A stop signal came: from now on, at most [`AFTER_STOP`] remain.
-    pub fn stop_now(&self) {
+    pub(super) fn stop_now(&self) {
         let at = Instant::now() + AFTER_STOP;
         let mut cap = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *cap = Some(cap.map_or(at, |old| old.min(at)));
     }
 
     /// `deadline`, or earlier if a stop signal came.
-    pub fn cap(&self, deadline: Instant) -> Instant {
+    pub(super) fn cap(&self, deadline: Instant) -> Instant {
         let cap = *self.0.lock().unwrap_or_else(|e| e.into_inner());
         cap.map_or(deadline, |cap| cap.min(deadline))
     }
 }
 
 /// A ping running on its own thread.
-pub struct PingTask {
+pub(super) struct PingTask {
     shared: Arc<TaskShared>,
     pub began: Instant,
     pub deadline: Instant,
@@ -198,7 +198,7 @@ struct TaskShared {
 }
 
 impl PingTask {
-    pub fn spawn(
+    pub(super) fn spawn(
         pinger: Arc<Pinger>,
         url: String,
         body: Vec<u8>,
@@ -236,13 +236,13 @@ impl PingTask {
     }
 
     /// No new try: a try in flight may still finish.
-    pub fn call_off(&self) {
+    pub(super) fn call_off(&self) {
         self.shared.called_off.store(true, Ordering::SeqCst);
     }
 
     /// Waits for the ping to end, at most until its deadline (moved closer by `cap`);
     /// `None` if it was still going then. The second value is when it ended.
-    pub fn wait(&self, cap: &StopCap) -> Option<(PingResult, Instant)> {
+    pub(super) fn wait(&self, cap: &StopCap) -> Option<(PingResult, Instant)> {
         let mut done = self.shared.done.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(result) = done.as_ref() {

@@ -8,15 +8,15 @@
 use std::time::Duration;
 
 /// Output still in the pipes after the leader exited is read for this long at most.
-pub const DRAIN: Duration = Duration::from_millis(100);
+pub(super) const DRAIN: Duration = Duration::from_millis(100);
 /// How often to look again when no event will say that something changed.
-pub const TICK: Duration = Duration::from_millis(10);
+pub(super) const TICK: Duration = Duration::from_millis(10);
 /// How long to wait for a SIGKILLed group to disappear.
-pub const AFTER_KILL: Duration = Duration::from_secs(1);
+pub(super) const AFTER_KILL: Duration = Duration::from_secs(1);
 
 /// What the supervisor does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(super) enum Action {
     /// The timeout came: SIGTERM (then SIGCONT) to the job's process group.
     Terminate,
     /// `--kill-after` passed since the SIGTERM: SIGKILL to the group.
@@ -30,7 +30,7 @@ pub enum Action {
 
 /// What the supervisor has seen at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Seen {
+pub(super) struct Seen {
     /// Time since the job started.
     pub at: Duration,
     /// The group's leader (the job) has exited and was reaped.
@@ -43,7 +43,7 @@ pub struct Seen {
 
 /// The decisions of one run, from `--timeout` and `--kill-after`.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(super) struct Plan {
     timeout: Option<Duration>,
     kill_after: Duration,
     /// No event comes when the leader exits (signals are not watched): look every TICK.
@@ -54,7 +54,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn new(timeout: Option<Duration>, kill_after: Duration, poll: bool) -> Self {
+    pub(super) fn new(timeout: Option<Duration>, kill_after: Duration, poll: bool) -> Self {
         Plan {
             timeout,
             kill_after,
@@ -66,12 +66,12 @@ impl Plan {
     }
 
     /// The timeout stopped the job (the run counts as exit code 124).
-    pub fn timed_out(&self) -> bool {
+    pub(super) fn timed_out(&self) -> bool {
         self.terminated_at.is_some()
     }
 
     /// The next thing to do. After `Terminate` or `Kill`, carry it out and ask again.
-    pub fn next(&mut self, seen: Seen) -> Action {
+    pub(super) fn next(&mut self, seen: Seen) -> Action {
         let now = seen.at;
         if seen.leader_exited {
             self.exited_at.get_or_insert(now);

@@ -13,23 +13,23 @@ use crate::config::{self, ConfigSource, WrapperFile};
 
 /// hb's own messages on stderr, one line each, silenced by `--quiet`.
 #[derive(Debug, Clone, Copy)]
-pub struct Say {
+pub(super) struct Say {
     quiet: bool,
 }
 
 impl Say {
-    pub fn new(quiet: bool) -> Self {
+    pub(super) fn new(quiet: bool) -> Self {
         Say { quiet }
     }
 
-    pub fn warn(&self, message: &str) {
+    pub(super) fn warn(&self, message: &str) {
         if !self.quiet {
             eprintln!("hb: {message}");
         }
     }
 
     /// Says what went wrong with a ping, if anything; true when it was delivered.
-    pub fn report(&self, what: &str, url: &str, delivery: &PingResult) -> bool {
+    pub(super) fn report(&self, what: &str, url: &str, delivery: &PingResult) -> bool {
         match delivery {
             PingResult::Delivered { .. } => return true,
             PingResult::Refused { status } if (300..400).contains(status) => self.warn(&format!(
@@ -56,7 +56,7 @@ impl Say {
 }
 
 /// Prints a usage error as clap does (exit code 2), for checks clap cannot make.
-pub fn usage_error(subcommand: &str, message: &str) -> i32 {
+pub(super) fn usage_error(subcommand: &str, message: &str) -> i32 {
     let mut command = Cli::command();
     command.build();
     let error = match command.find_subcommand_mut(subcommand) {
@@ -84,7 +84,7 @@ fn load_file(config: &ConfigSource, say: &Say) -> WrapperFile {
 }
 
 /// The ping base URL of `id`. A URL needs no config file, so none is read for it.
-pub fn resolve_id(
+pub(super) fn resolve_id(
     id: &str,
     options: &PingOptions,
     config: &ConfigSource,
@@ -114,7 +114,7 @@ pub fn resolve_id(
 /// without `--create`. A value the monitor would refuse is a usage error here, before
 /// the job: cron lines and time zones are read by the monitor's own (pure) schedule
 /// code.
-pub fn create_query(create: &CreateArgs) -> Result<Option<String>, String> {
+pub(super) fn create_query(create: &CreateArgs) -> Result<Option<String>, String> {
     if !create.create {
         return Ok(None);
     }
@@ -153,13 +153,13 @@ pub fn create_query(create: &CreateArgs) -> Result<Option<String>, String> {
 }
 
 /// `base` with `query` added to its own.
-pub fn with_query(base: &str, query: &str) -> String {
+pub(super) fn with_query(base: &str, query: &str) -> String {
     let sep = if base.contains('?') { '&' } else { '?' };
     format!("{base}{sep}{query}")
 }
 
 /// `--header 'Name: value'`, each checked.
-pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>, String> {
+pub(super) fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>, String> {
     raw.iter().map(|text| parse_header(text)).collect()
 }
 
@@ -177,7 +177,7 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
 }
 
 /// `--data TEXT`, `--data @FILE` or `--data -` (stdin).
-pub fn read_data(data: Option<&str>) -> Result<Vec<u8>, String> {
+pub(super) fn read_data(data: Option<&str>) -> Result<Vec<u8>, String> {
     match data {
         None => Ok(Vec::new()),
         Some("-") => {

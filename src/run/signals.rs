@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use super::ping::StopCap;
 
-pub const FORWARDED: [i32; 6] = [
+pub(super) const FORWARDED: [i32; 6] = [
     libc::SIGINT,
     libc::SIGTERM,
     libc::SIGHUP,
@@ -21,14 +21,14 @@ pub const FORWARDED: [i32; 6] = [
     libc::SIGUSR2,
 ];
 
-pub fn is_stop(signal: i32) -> bool {
+pub(super) fn is_stop(signal: i32) -> bool {
     matches!(
         signal,
         libc::SIGINT | libc::SIGTERM | libc::SIGHUP | libc::SIGQUIT
     )
 }
 
-pub fn name(signal: i32) -> String {
+pub(super) fn name(signal: i32) -> String {
     let known = match signal {
         libc::SIGHUP => "SIGHUP",
         libc::SIGINT => "SIGINT",
@@ -62,13 +62,13 @@ struct Slot {
 }
 
 /// Receives hb's signals for the whole life of the process.
-pub struct SignalRelay {
+pub(super) struct SignalRelay {
     slot: Arc<(Mutex<Slot>, Condvar)>,
     wake: UnixStream,
 }
 
 impl SignalRelay {
-    pub fn install(cap: StopCap) -> std::io::Result<Self> {
+    pub(super) fn install(cap: StopCap) -> std::io::Result<Self> {
         let (signal_rx, signal_tx) = UnixStream::pair()?;
         let (wake, wake_tx) = UnixStream::pair()?;
         wake.set_nonblocking(true)?;
@@ -95,7 +95,7 @@ impl SignalRelay {
     }
 
     /// The job's group now exists: signals go to it, including any held back.
-    pub fn attach(&self, group: i32) {
+    pub(super) fn attach(&self, group: i32) {
         let mut slot = self.lock();
         slot.group = Some(group);
         for signal in std::mem::take(&mut slot.pending) {
@@ -104,17 +104,17 @@ impl SignalRelay {
     }
 
     /// The job is gone: signals are held back again.
-    pub fn detach(&self) {
+    pub(super) fn detach(&self) {
         self.lock().group = None;
     }
 
     /// The first stop signal hb received, if any.
-    pub fn stop_signal(&self) -> Option<i32> {
+    pub(super) fn stop_signal(&self) -> Option<i32> {
         self.lock().stop
     }
 
     /// Waits until `until` or a stop signal; returns the stop signal, if any.
-    pub fn wait_for_stop(&self, until: Instant) -> Option<i32> {
+    pub(super) fn wait_for_stop(&self, until: Instant) -> Option<i32> {
         let (lock, cv) = &*self.slot;
         let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
@@ -130,11 +130,11 @@ impl SignalRelay {
     }
 
     /// Readable when a child changed state or a stop signal came.
-    pub fn wake_fd(&self) -> RawFd {
+    pub(super) fn wake_fd(&self) -> RawFd {
         self.wake.as_raw_fd()
     }
 
-    pub fn clear_wake(&self) {
+    pub(super) fn clear_wake(&self) {
         let mut sink = [0u8; 64];
         while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
     }
@@ -181,7 +181,7 @@ fn poke(stream: &UnixStream) {
     }
 }
 
-pub fn send_to_group(group: i32, signal: i32) {
+pub(super) fn send_to_group(group: i32, signal: i32) {
     // SAFETY: plain kill(2) on a process group we started.
     unsafe {
         libc::kill(-group, signal);

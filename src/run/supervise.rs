@@ -22,7 +22,7 @@ use super::terminal::Terminal;
 use crate::duration;
 use crate::exit::JobEnd;
 
-pub struct Job<'a> {
+pub(super) struct Job<'a> {
     pub argv: &'a [OsString],
     pub timeout: Option<Duration>,
     pub kill_after: Duration,
@@ -31,14 +31,14 @@ pub struct Job<'a> {
     pub say: Say,
 }
 
-pub struct Finished {
+pub(super) struct Finished {
     pub end: JobEnd,
     pub tail: Tail,
     /// Lines for the ping body on how the run ended, when that is worth saying.
     pub notes: Vec<String>,
 }
 
-pub fn run_job(job: &Job, relay: Option<&SignalRelay>) -> Finished {
+pub(super) fn run_job(job: &Job, relay: Option<&SignalRelay>) -> Finished {
     let mut tail = Tail::new(job.body_limit);
     let terminal = Terminal::foreground();
     let mut command = Command::new(&job.argv[0]);

@@ -4,13 +4,13 @@
 
 const STDIN: libc::c_int = 0;
 
-pub struct Terminal {
+pub(super) struct Terminal {
     own_group: libc::pid_t,
 }
 
 impl Terminal {
     /// `Some` when stdin is a terminal whose foreground group is hb's.
-    pub fn foreground() -> Option<Self> {
+    pub(super) fn foreground() -> Option<Self> {
         // SAFETY: plain queries on fd 0.
         unsafe {
             if libc::isatty(STDIN) != 1 {
@@ -21,18 +21,18 @@ impl Terminal {
         }
     }
 
-    pub fn give_to(&self, group: libc::pid_t) {
+    pub(super) fn give_to(&self, group: libc::pid_t) {
         set_foreground(group);
     }
 
-    pub fn take_back(&self) {
+    pub(super) fn take_back(&self) {
         set_foreground(self.own_group);
     }
 
     /// In the child between fork and exec: become the foreground group at once, so
     /// a job reading the terminal first thing is not stopped by SIGTTIN.
     /// Only async-signal-safe calls.
-    pub fn take_in_child() {
+    pub(super) fn take_in_child() {
         // SAFETY: setpgid/getpid/tcsetpgrp/sigaction are async-signal-safe.
         unsafe {
             libc::setpgid(0, 0);
@@ -42,7 +42,7 @@ impl Terminal {
 
     /// The job stopped (Ctrl-Z): take the terminal back and stop hb too, so the
     /// shell sees a stopped job; on `fg`, hand the terminal over and continue the job.
-    pub fn suspend_with(&self, group: libc::pid_t) {
+    pub(super) fn suspend_with(&self, group: libc::pid_t) {
         self.take_back();
         // SAFETY: stopping ourselves; execution continues here on SIGCONT.
         unsafe {

@@ -5,11 +5,11 @@ use hb::serve::notify::Event;
 use serde_json::json;
 
 use crate::support::ping_server::{PingServer, Reply};
-pub use crate::support::ping_server::{Recorded, form_decode};
+pub(crate) use crate::support::ping_server::{Recorded, form_decode};
 
 /// A loopback HTTP server that answers every request with one status and body and
 /// records what it got.
-pub struct Receiver {
+pub(crate) struct Receiver {
     server: PingServer,
     pub port: u16,
     /// `http://127.0.0.1:PORT`
@@ -17,12 +17,12 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    pub fn start(status: u16, body: &str) -> Receiver {
+    pub(crate) fn start(status: u16, body: &str) -> Receiver {
         Self::with(Reply::Answer(status, body.to_string()))
     }
 
     /// A receiver that reads requests and never answers.
-    pub fn silent() -> Receiver {
+    pub(crate) fn silent() -> Receiver {
         Self::with(Reply::Hang)
     }
 
@@ -37,12 +37,12 @@ impl Receiver {
         }
     }
 
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.server.requests()
     }
 
     /// The one request received; fails when there were none or several.
-    pub fn only(&self) -> Recorded {
+    pub(crate) fn only(&self) -> Recorded {
         let requests = self.requests();
         assert_eq!(requests.len(), 1, "expected one request, got {requests:#?}");
         requests.into_iter().next().unwrap()
@@ -50,7 +50,7 @@ impl Receiver {
 }
 
 /// A `down` event for a check whose name and output need escaping everywhere.
-pub fn event(kind: &str) -> Event {
+pub(crate) fn event(kind: &str) -> Event {
     Event {
         event_id: "0b6f5a4e-7c1d-4c55-9a44-3f2b9f6f2a10".into(),
         event: kind.into(),
@@ -77,6 +77,6 @@ pub fn event(kind: &str) -> Event {
     }
 }
 
-pub const NAME: &str = "Backup \"prod\" <db> & co";
-pub const UUID: &str = "5c3e7d59-2d0a-4a4b-8f5e-6c1d2e3f4a5b";
-pub const EVENT_ID: &str = "0b6f5a4e-7c1d-4c55-9a44-3f2b9f6f2a10";
+pub(crate) const NAME: &str = "Backup \"prod\" <db> & co";
+pub(crate) const UUID: &str = "5c3e7d59-2d0a-4a4b-8f5e-6c1d2e3f4a5b";
+pub(crate) const EVENT_ID: &str = "0b6f5a4e-7c1d-4c55-9a44-3f2b9f6f2a10";

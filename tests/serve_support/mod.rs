@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub use crate::support::ping_server::{PingServer as Receiver, Reply};
+pub(crate) use crate::support::ping_server::{PingServer as Receiver, Reply};
 
-pub const HB: &str = env!("CARGO_BIN_EXE_hb");
+pub(crate) const HB: &str = env!("CARGO_BIN_EXE_hb");
 
 /// Polls `cond` until it holds or `timeout` passes.
-pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
         if cond() {
@@ -29,13 +29,13 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub body: String,
 }
 
 impl Answer {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
@@ -49,7 +49,12 @@ fn agent() -> ureq::Agent {
 }
 
 /// One HTTP call; `body` is sent as is (JSON when it parses as JSON).
-pub fn call(method: &str, url: &str, body: Option<&str>, headers: &[(&str, &str)]) -> Answer {
+pub(crate) fn call(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Answer {
     let agent = agent();
     let request = ureq::http::Request::builder().method(method).uri(url);
     let request = headers.iter().fold(request, |r, (k, v)| r.header(*k, *v));
@@ -73,11 +78,11 @@ pub fn call(method: &str, url: &str, body: Option<&str>, headers: &[(&str, &str)
     Answer { status, body }
 }
 
-pub fn get(url: &str) -> Answer {
+pub(crate) fn get(url: &str) -> Answer {
     call("GET", url, None, &[])
 }
 
-pub fn post(url: &str, body: &str) -> Answer {
+pub(crate) fn post(url: &str, body: &str) -> Answer {
     call(
         "POST",
         url,
@@ -87,18 +92,18 @@ pub fn post(url: &str, body: &str) -> Answer {
 }
 
 /// `hb serve` as a real process on a free port; killed on drop.
-pub struct ServeProcess {
+pub(crate) struct ServeProcess {
     pub child: Child,
     pub base: String,
     pub stderr_path: PathBuf,
 }
 
 impl ServeProcess {
-    pub fn start(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> ServeProcess {
+    pub(crate) fn start(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> ServeProcess {
         Self::try_start(db, extra, env).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    pub fn try_start(
+    pub(crate) fn try_start(
         db: &Path,
         extra: &[&str],
         env: &[(&str, &str)],
@@ -146,22 +151,22 @@ impl ServeProcess {
         })
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
-    pub fn signal(&self, signal: i32) {
+    pub(crate) fn signal(&self, signal: i32) {
         unsafe {
             libc::kill(self.child.id() as i32, signal);
         }
     }
 
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
     /// Waits for the process to exit; its exit code.
-    pub fn wait(&mut self, timeout: Duration) -> Option<i32> {
+    pub(crate) fn wait(&mut self, timeout: Duration) -> Option<i32> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -190,13 +195,13 @@ fn fastrand_suffix() -> u64 {
 }
 
 /// A port on which nothing listens.
-pub fn closed_port() -> u16 {
+pub(crate) fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
 
 /// The monitor in-process on an injected clock: time moves only when the test says.
-pub struct InProcess {
+pub(crate) struct InProcess {
     pub runtime: tokio::runtime::Runtime,
     pub server: Option<hb::serve::Server>,
     pub clock: Arc<hb::clock::FakeClock>,
@@ -204,11 +209,11 @@ pub struct InProcess {
 }
 
 impl InProcess {
-    pub fn start(db: &Path, clock: Arc<hb::clock::FakeClock>) -> InProcess {
+    pub(crate) fn start(db: &Path, clock: Arc<hb::clock::FakeClock>) -> InProcess {
         Self::start_with(db, clock, hb::serve::config_file::ServeFile::default())
     }
 
-    pub fn start_with(
+    pub(crate) fn start_with(
         db: &Path,
         clock: Arc<hb::clock::FakeClock>,
         declared: hb::serve::config_file::ServeFile,
@@ -217,7 +222,7 @@ impl InProcess {
     }
 
     /// On SQLite whose commits fail while `fail` is set (as on a full disk).
-    pub fn start_faulty(
+    pub(crate) fn start_faulty(
         db: &Path,
         clock: Arc<hb::clock::FakeClock>,
         declared: hb::serve::config_file::ServeFile,
@@ -265,16 +270,16 @@ impl InProcess {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
-    pub fn app(&self) -> &hb::serve::app::App {
+    pub(crate) fn app(&self) -> &hb::serve::app::App {
         &self.server.as_ref().unwrap().app
     }
 
     /// Moves the clock and lets the engine and the outbox see the new time.
-    pub fn advance(&self, by: Duration) {
+    pub(crate) fn advance(&self, by: Duration) {
         self.clock.advance(by);
         self.runtime
             .block_on(hb::serve::engine::run_due(self.app()));
@@ -283,7 +288,7 @@ impl InProcess {
 
     /// Waits until the outbox has nothing left to do at the current (fake) time, so a
     /// test can then say what was, and was not, delivered.
-    pub fn settle(&self) {
+    pub(crate) fn settle(&self) {
         assert!(
             wait_until(Duration::from_secs(15), || {
                 self.app().outbox_wake.notify_one();
@@ -293,7 +298,7 @@ impl InProcess {
         );
     }
 
-    pub fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         if let Some(server) = self.server.take() {
             self.runtime.block_on(server.stop());
         }

@@ -1,6 +1,6 @@
 //! Shared pieces of the tests that drive the real `hb` binary.
 
-pub mod ping_server;
+pub(crate) mod ping_server;
 
 use std::io::Read;
 use std::path::Path;
@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use wait_timeout::ChildExt;
 
-pub const UUID: &str = "0b9e5a2c-1111-4222-8333-444455556666";
+pub(crate) const UUID: &str = "0b9e5a2c-1111-4222-8333-444455556666";
 
 /// `hb` with a clean environment: no HB_* variables, no proxies, no config file.
-pub fn hb() -> Command {
+pub(crate) fn hb() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_hb"));
     for var in [
         "HB_SERVER",
@@ -38,7 +38,7 @@ pub fn hb() -> Command {
 }
 
 /// Quick settings so failing pings cost little time.
-pub const FAST: [&str; 6] = [
+pub(crate) const FAST: [&str; 6] = [
     "--ping-timeout",
     "1s",
     "--ping-budget",
@@ -47,7 +47,7 @@ pub const FAST: [&str; 6] = [
     "2",
 ];
 
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -56,7 +56,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// The lines hb itself wrote on stderr.
-    pub fn hb_lines(&self) -> Vec<&str> {
+    pub(crate) fn hb_lines(&self) -> Vec<&str> {
         self.stderr
             .lines()
             .filter(|l| l.starts_with("hb: "))
@@ -65,7 +65,7 @@ impl Outcome {
 }
 
 /// Runs a command to its end (killing it after `limit`) and collects everything.
-pub fn run(mut command: Command, limit: Duration) -> Outcome {
+pub(crate) fn run(mut command: Command, limit: Duration) -> Outcome {
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let begin = Instant::now();
     let child = command.spawn().expect("spawn hb");
@@ -73,7 +73,7 @@ pub fn run(mut command: Command, limit: Duration) -> Outcome {
 }
 
 /// Waits for a spawned command (stdout and stderr piped) and collects everything.
-pub fn finish(mut child: Child, begin: Instant, limit: Duration) -> Outcome {
+pub(crate) fn finish(mut child: Child, begin: Instant, limit: Duration) -> Outcome {
     let stdout = reader(child.stdout.take());
     let stderr = reader(child.stderr.take());
     let left = limit.saturating_sub(begin.elapsed());
@@ -110,7 +110,7 @@ fn reader<R: Read + Send + 'static>(source: Option<R>) -> std::thread::JoinHandl
 }
 
 /// Polls `condition` every 10 ms until it holds or `timeout` passes.
-pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let until = Instant::now() + timeout;
     loop {
         if condition() {
@@ -124,7 +124,7 @@ pub fn wait_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> boo
 }
 
 /// True when no live process has this pid (a zombie counts as gone).
-pub fn pid_gone(pid: i32) -> bool {
+pub(crate) fn pid_gone(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
         Ok(stat) => stat
@@ -134,7 +134,7 @@ pub fn pid_gone(pid: i32) -> bool {
 }
 
 /// Waits for a file the job writes, and reads the pids in it.
-pub fn read_pids(path: &Path) -> Vec<i32> {
+pub(crate) fn read_pids(path: &Path) -> Vec<i32> {
     assert!(
         wait_until(Duration::from_secs(5), || std::fs::read_to_string(path)
             .is_ok_and(|t| t.ends_with('\n'))),
@@ -148,7 +148,7 @@ pub fn read_pids(path: &Path) -> Vec<i32> {
         .collect()
 }
 
-pub fn send_signal(pid: u32, signal: i32) {
+pub(crate) fn send_signal(pid: u32, signal: i32) {
     // SAFETY: kill(2) on a process this test started.
     unsafe {
         libc::kill(pid as i32, signal);

@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub method: String,
     /// Path and query, or the absolute URL a proxy is asked for.
     pub target: String,
@@ -19,24 +19,24 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn body_text(&self) -> String {
+    pub(crate) fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
     /// The body, which must be UTF-8.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8(self.body.clone()).expect("the body is UTF-8")
     }
 
     /// The body as an `application/x-www-form-urlencoded` form.
-    pub fn form(&self) -> Vec<(String, String)> {
+    pub(crate) fn form(&self) -> Vec<(String, String)> {
         self.text()
             .split('&')
             .filter(|p| !p.is_empty())
@@ -47,24 +47,24 @@ impl Recorded {
             .collect()
     }
 
-    pub fn form_value(&self, key: &str) -> Option<String> {
+    pub(crate) fn form_value(&self, key: &str) -> Option<String> {
         self.form()
             .into_iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v)
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body_text()))
     }
 
     /// The path without the query.
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("")
     }
 
-    pub fn rid(&self) -> Option<&str> {
+    pub(crate) fn rid(&self) -> Option<&str> {
         self.target
             .split_once('?')?
             .1
@@ -74,7 +74,7 @@ impl Recorded {
 }
 
 #[derive(Debug, Clone)]
-pub enum Reply {
+pub(crate) enum Reply {
     Status(u16),
     /// This status with this body.
     Answer(u16, String),
@@ -104,19 +104,19 @@ struct Shared {
     closed: AtomicBool,
 }
 
-pub struct PingServer {
+pub(crate) struct PingServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
 }
 
 impl PingServer {
     /// Listens on 127.0.0.1, a free port; answers 200 `OK` unless told otherwise.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_on(0)
     }
 
     /// Listens on 127.0.0.1 on this port (0: a free one).
-    pub fn start_on(port: u16) -> Self {
+    pub(crate) fn start_on(port: u16) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind a loopback port");
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared::default());
@@ -134,26 +134,26 @@ impl PingServer {
         PingServer { addr, shared }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// Answer every request like this (rules added before still come first).
-    pub fn reply(&self, reply: Reply) -> &Self {
+    pub(crate) fn reply(&self, reply: Reply) -> &Self {
         self.add(None, None, reply)
     }
 
     /// Answer requests whose target contains `part` like this.
-    pub fn reply_to(&self, part: &str, reply: Reply) -> &Self {
+    pub(crate) fn reply_to(&self, part: &str, reply: Reply) -> &Self {
         self.add(Some(part), None, reply)
     }
 
     /// Answer the next `times` requests like this.
-    pub fn reply_times(&self, times: usize, reply: Reply) -> &Self {
+    pub(crate) fn reply_times(&self, times: usize, reply: Reply) -> &Self {
         self.add(None, Some(times), reply)
     }
 
@@ -166,16 +166,16 @@ impl PingServer {
         self
     }
 
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.shared.requests.lock().unwrap().clone()
     }
 
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.shared.requests.lock().unwrap().len()
     }
 
     /// Waits for at least `count` requests; fails the test when they do not come.
-    pub fn expect(&self, count: usize, timeout: Duration) -> Vec<Recorded> {
+    pub(crate) fn expect(&self, count: usize, timeout: Duration) -> Vec<Recorded> {
         let got = self.wait_for(count, timeout);
         assert!(
             got.len() >= count,
@@ -185,7 +185,7 @@ impl PingServer {
     }
 
     /// Waits until `count` requests came (or `timeout` passed); returns what came.
-    pub fn wait_for(&self, count: usize, timeout: Duration) -> Vec<Recorded> {
+    pub(crate) fn wait_for(&self, count: usize, timeout: Duration) -> Vec<Recorded> {
         let until = Instant::now() + timeout;
         let mut requests = self.shared.requests.lock().unwrap();
         while requests.len() < count {
@@ -213,7 +213,7 @@ impl Drop for PingServer {
 }
 
 /// Decodes `+` and `%XX` as a form does.
-pub fn form_decode(s: &str) -> String {
+pub(crate) fn form_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -233,7 +233,7 @@ pub fn form_decode(s: &str) -> String {
 }
 
 /// A URL on a port where nothing listens: connections are refused.
-pub fn refused_url(path: &str) -> String {
+pub(crate) fn refused_url(path: &str) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     drop(listener);

@@ -74,7 +74,7 @@ fn check_answer(
     }
 }
 
-pub async fn list_checks(
+pub(super) async fn list_checks(
     State(app): State<Arc<App>>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
@@ -115,7 +115,7 @@ pub async fn list_checks(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-pub async fn create_check(
+pub(super) async fn create_check(
     State(app): State<Arc<App>>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
@@ -136,7 +136,7 @@ pub async fn create_check(
     ))
 }
 
-pub async fn get_check(
+pub(super) async fn get_check(
     State(app): State<Arc<App>>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
@@ -146,7 +146,7 @@ pub async fn get_check(
     Ok(check_answer(&app, uuid, &headers, StatusCode::OK, access))
 }
 
-pub async fn patch_check(
+pub(super) async fn patch_check(
     State(app): State<Arc<App>>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
@@ -161,7 +161,10 @@ pub async fn patch_check(
     Ok(check_answer(&app, uuid, &headers, StatusCode::OK, access))
 }
 
-pub async fn delete_check(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
+pub(super) async fn delete_check(
+    State(app): State<Arc<App>>,
+    Path(uuid): Path<String>,
+) -> ApiResult {
     let uuid = parse_uuid(&uuid)?;
     app.change(|reg, _, ops| reg.delete(uuid, ops))
         .await
@@ -169,7 +172,7 @@ pub async fn delete_check(State(app): State<Arc<App>>, Path(uuid): Path<String>)
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn pause(
+pub(super) async fn pause(
     State(app): State<Arc<App>>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
@@ -182,7 +185,7 @@ pub async fn pause(
     Ok(check_answer(&app, uuid, &headers, StatusCode::OK, access))
 }
 
-pub async fn resume(
+pub(super) async fn resume(
     State(app): State<Arc<App>>,
     Extension(access): Extension<Access>,
     headers: HeaderMap,
@@ -255,21 +258,24 @@ async fn history(
     Ok(Json(json!({ key: rows })).into_response())
 }
 
-pub async fn pings(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
+pub(super) async fn pings(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
     history(app, uuid, "pings", |h, u, n| {
         Ok(h.pings(u, n)?.into_iter().map(ping_json).collect())
     })
     .await
 }
 
-pub async fn flips(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
+pub(super) async fn flips(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
     history(app, uuid, "flips", |h, u, n| {
         Ok(h.flips(u, n)?.into_iter().map(flip_json).collect())
     })
     .await
 }
 
-pub async fn notifications(State(app): State<Arc<App>>, Path(uuid): Path<String>) -> ApiResult {
+pub(super) async fn notifications(
+    State(app): State<Arc<App>>,
+    Path(uuid): Path<String>,
+) -> ApiResult {
     history(app, uuid, "notifications", |h, u, n| {
         Ok(h.notifications(u, n)?
             .into_iter()
@@ -320,11 +326,11 @@ async fn check_targets(app: &Arc<App>, name: &str, kind: &ChannelKind) -> Result
     .map_err(ApiError::Invalid)
 }
 
-pub async fn list_channels(State(app): State<Arc<App>>) -> ApiResult {
+pub(super) async fn list_channels(State(app): State<Arc<App>>) -> ApiResult {
     Ok(Json(json!({"channels": app.registry().channel_list()})).into_response())
 }
 
-pub async fn create_channel(State(app): State<Arc<App>>, body: Body) -> ApiResult {
+pub(super) async fn create_channel(State(app): State<Arc<App>>, body: Body) -> ApiResult {
     let map = json_object(body).await?;
     let name = match map.get("name") {
         Some(Value::String(n)) if valid_channel_name(n) => n.clone(),
@@ -359,14 +365,17 @@ pub async fn create_channel(State(app): State<Arc<App>>, body: Body) -> ApiResul
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }
 
-pub async fn get_channel(State(app): State<Arc<App>>, Path(name): Path<String>) -> ApiResult {
+pub(super) async fn get_channel(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+) -> ApiResult {
     match app.registry().channel_json(&name) {
         Some(v) => Ok(Json(v).into_response()),
         None => Err(channel_not_found(&name)),
     }
 }
 
-pub async fn patch_channel(
+pub(super) async fn patch_channel(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
     body: Body,
@@ -410,14 +419,17 @@ pub async fn patch_channel(
     Ok(Json(value).into_response())
 }
 
-pub async fn delete_channel(State(app): State<Arc<App>>, Path(name): Path<String>) -> ApiResult {
+pub(super) async fn delete_channel(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+) -> ApiResult {
     app.change(|reg, _, ops| reg.delete_channel(&name, ops))
         .await
         .map_err(storage)??;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub async fn test_channel(
+pub(super) async fn test_channel(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(name): Path<String>,
@@ -460,7 +472,7 @@ pub async fn test_channel(
 // Config as code, both ways.
 
 /// `GET /api/v1/config[?secrets=1]`: every check and channel as a config file.
-pub async fn export_config(
+pub(super) async fn export_config(
     State(app): State<Arc<App>>,
     Extension(access): Extension<Access>,
     Query(query): Query<HashMap<String, String>>,
@@ -488,7 +500,7 @@ pub async fn export_config(
 
 /// `POST /api/v1/config/plan` with a config file (TOML): what loading it would create,
 /// change and unmanage. Nothing is changed.
-pub async fn plan_config(State(app): State<Arc<App>>, body: Body) -> ApiResult {
+pub(super) async fn plan_config(State(app): State<Arc<App>>, body: Body) -> ApiResult {
     let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
         ApiError::Invalid("body: larger than 1 MiB; send the config file (at most 1 MiB)".into())
     })?;

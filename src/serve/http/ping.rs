@@ -17,19 +17,19 @@ use crate::serve::registry::PingMeta;
 use crate::serve::status::{Ping, PingKind};
 
 /// Bytes of a ping body kept; longer bodies are truncated, never refused.
-pub const BODY_LIMIT: usize = 100 * 1024;
+pub(crate) const BODY_LIMIT: usize = 100 * 1024;
 /// Bytes read (and dropped past `BODY_LIMIT`) before the rest is left unread.
 const READ_LIMIT: usize = 16 * 1024 * 1024;
 
 /// What a ping path names.
 #[derive(Debug, PartialEq)]
-pub enum Target<'a> {
+pub(crate) enum Target<'a> {
     Uuid(Uuid),
     Slug { key: &'a str, slug: &'a str },
 }
 
 #[derive(Debug, PartialEq)]
-pub enum Parsed<'a> {
+pub(crate) enum Parsed<'a> {
     Ping(Target<'a>, PingKind, Option<u8>),
     /// 400 `invalid url format` (an exit code above 255).
     BadCode,
@@ -52,7 +52,7 @@ fn signal(word: &str) -> Option<Result<(PingKind, Option<u8>), ()>> {
 }
 
 /// Reads the path after the ping prefix.
-pub fn parse_path(rest: &str) -> Parsed<'_> {
+pub(crate) fn parse_path(rest: &str) -> Parsed<'_> {
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     let parts: Vec<&str> = rest.split('/').collect();
     let with = |target, word: Option<&str>| match word.map(signal) {
@@ -128,14 +128,14 @@ fn wants_create(query: Option<&str>) -> bool {
 
 /// Whether a slug is written as hb makes slugs: lower-case ASCII letters, digits and
 /// single `-` between them.
-pub fn is_slug_form(slug: &str) -> bool {
+pub(crate) fn is_slug_form(slug: &str) -> bool {
     !slug.is_empty() && crate::serve::check::slugify(slug) == slug
 }
 
 /// The check a `?create=1` ping makes: named by its slug, with the query's schedule
 /// (`interval=`, or `cron=` / `oncalendar=` with `tz=`; else an interval of 1d) and
 /// `grace=`. `Err` says what is wrong, for a 400.
-pub fn provisioned_spec(
+pub(crate) fn provisioned_spec(
     slug: &str,
     query: Option<&str>,
     now: jiff::Timestamp,
@@ -236,7 +236,7 @@ async fn read_body(body: Body) -> Option<String> {
     Some(text)
 }
 
-pub async fn ping(
+pub(crate) async fn ping(
     State(app): State<Arc<App>>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     method: Method,

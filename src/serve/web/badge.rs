@@ -16,7 +16,7 @@ use crate::serve::status::Status;
 
 /// What a badge says of its checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Tally {
+pub(super) struct Tally {
     pub total: u64,
     pub down: u64,
     pub late: u64,
@@ -25,7 +25,7 @@ pub struct Tally {
 impl Tally {
     /// `down` if any is down; `late` if any is late (only when late is asked for);
     /// else `up`.
-    pub fn status(&self, with_late: bool) -> &'static str {
+    pub(super) fn status(&self, with_late: bool) -> &'static str {
         if self.down > 0 {
             "down"
         } else if with_late && self.late > 0 {
@@ -65,7 +65,7 @@ fn escape(text: &str) -> String {
 }
 
 /// A flat badge `label | status` with a `<title>` and `role="img"`.
-pub fn svg(label: &str, status: &str) -> String {
+pub(super) fn svg(label: &str, status: &str) -> String {
     let lw = (text_width(label) + 12.0).round();
     let sw = (text_width(status) + 12.0).round();
     let w = lw + sw;
@@ -142,7 +142,7 @@ fn not_found() -> Response {
         .into_response()
 }
 
-pub async fn badge(
+pub(super) async fn badge(
     State(app): State<Arc<App>>,
     Path((token, file)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,

@@ -8,8 +8,8 @@ use maud::{Markup, html};
 use super::history::quantile;
 use super::words::seconds;
 
-pub const WIDTH: f64 = 640.0;
-pub const HEIGHT: f64 = 180.0;
+pub(super) const WIDTH: f64 = 640.0;
+pub(super) const HEIGHT: f64 = 180.0;
 /// Room for the axis labels on the left and below.
 const LEFT: f64 = 56.0;
 /// Room for the p50 and p95 labels on the right.
@@ -19,7 +19,7 @@ const TOP: f64 = 8.0;
 
 /// One run as the chart takes it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Point {
+pub(super) struct Point {
     pub seconds: f64,
     pub failed: bool,
     /// Where the bar links to (the run's page), and its label.
@@ -28,7 +28,7 @@ pub struct Point {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Bar {
+pub(super) struct Bar {
     pub x: f64,
     pub y: f64,
     pub width: f64,
@@ -37,7 +37,7 @@ pub struct Bar {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Geometry {
+pub(super) struct Geometry {
     pub bars: Vec<Bar>,
     /// The top of the scale, in seconds.
     pub max: f64,
@@ -50,7 +50,7 @@ pub struct Geometry {
 
 /// Bars left to right, oldest first; the scale runs from 0 to the longest run (or
 /// 1 s when every run took no time).
-pub fn geometry(points: &[Point]) -> Geometry {
+pub(super) fn geometry(points: &[Point]) -> Geometry {
     let values: Vec<f64> = points.iter().map(|p| p.seconds.max(0.0)).collect();
     let max = values.iter().copied().fold(0.0_f64, f64::max);
     let max = if max > 0.0 { max } else { 1.0 };
@@ -98,7 +98,7 @@ fn r(v: f64) -> String {
 }
 
 /// The chart, or a sentence when there is no run with a duration yet.
-pub fn render(points: &[Point]) -> Markup {
+pub(super) fn render(points: &[Point]) -> Markup {
     if points.is_empty() {
         return html! { p.muted { "No finished run with a start yet: the chart shows runs whose start and end were both pinged (" code { "hb run" } " does both)." } };
     }

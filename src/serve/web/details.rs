@@ -41,7 +41,7 @@ fn not_found(ctx: &Ctx, what: &str) -> Response {
 }
 
 /// The check's settings and state, cloned under one short lock.
-pub fn snapshot(app: &App, uuid: Uuid) -> Option<(Settings, CheckState, i64)> {
+pub(super) fn snapshot(app: &App, uuid: Uuid) -> Option<(Settings, CheckState, i64)> {
     let reg = app.registry();
     reg.checks
         .get(&uuid)
@@ -92,7 +92,7 @@ fn read_history(app: &App, uuid: Uuid) -> anyhow::Result<Read> {
     })
 }
 
-pub async fn page(
+pub(super) async fn page(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Path(uuid): Path<String>,
@@ -487,7 +487,7 @@ fn render(
     }
 }
 
-pub async fn run_page(
+pub(super) async fn run_page(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Path((uuid, n)): Path<(String, String)>,

@@ -296,7 +296,7 @@ fn channel_names(app: &App) -> Vec<String> {
     app.registry().channels.keys().cloned().collect()
 }
 
-pub async fn new_form(
+pub(super) async fn new_form(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
@@ -319,7 +319,7 @@ pub async fn new_form(
     )
 }
 
-pub async fn create(
+pub(super) async fn create(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
@@ -362,7 +362,7 @@ fn no_check(uuid: &str) -> Response {
     )
 }
 
-pub async fn edit_form(
+pub(super) async fn edit_form(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Path(uuid): Path<String>,
@@ -390,7 +390,7 @@ pub async fn edit_form(
     )
 }
 
-pub async fn edit(
+pub(super) async fn edit(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Path(uuid): Path<String>,
@@ -456,7 +456,7 @@ async fn pause_or_resume(
     }
 }
 
-pub async fn pause(
+pub(super) async fn pause(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Path(uuid): Path<String>,
@@ -465,7 +465,7 @@ pub async fn pause(
     pause_or_resume(app, viewer, uuid, form, true).await
 }
 
-pub async fn resume(
+pub(super) async fn resume(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Path(uuid): Path<String>,
@@ -474,7 +474,7 @@ pub async fn resume(
     pause_or_resume(app, viewer, uuid, form, false).await
 }
 
-pub async fn delete_form(
+pub(super) async fn delete_form(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Path(uuid): Path<String>,
@@ -508,7 +508,7 @@ pub async fn delete_form(
     )
 }
 
-pub async fn delete(
+pub(super) async fn delete(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Path(uuid): Path<String>,
@@ -569,7 +569,7 @@ fn channels_page(app: &App, ctx: &Ctx, result: Option<Markup>) -> Markup {
     layout(ctx, Some("Channels"), refresh, body)
 }
 
-pub async fn channels(
+pub(super) async fn channels(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
@@ -583,7 +583,7 @@ pub async fn channels(
     html_response(StatusCode::OK, channels_page(&app, &ctx, None), Some(&etag))
 }
 
-pub async fn test_channel(
+pub(super) async fn test_channel(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Path(name): Path<String>,
@@ -687,7 +687,7 @@ fn login_page(app: &App, next: &str, error: Option<&str>) -> Markup {
     }
 }
 
-pub async fn login_form(
+pub(super) async fn login_form(
     State(app): State<Arc<App>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -695,7 +695,7 @@ pub async fn login_form(
     html_response(StatusCode::OK, login_page(&app, &next, None), None)
 }
 
-pub async fn login(
+pub(super) async fn login(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Form(form): Form<Fields>,
@@ -744,7 +744,7 @@ pub async fn login(
     response
 }
 
-pub async fn logout_form(
+pub(super) async fn logout_form(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     headers: HeaderMap,
@@ -764,7 +764,7 @@ pub async fn logout_form(
     )
 }
 
-pub async fn logout(
+pub(super) async fn logout(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Form(form): Form<Fields>,

@@ -23,14 +23,14 @@ use crate::serve::http::guard::Viewer;
 use crate::serve::schedule::Schedule;
 use crate::serve::status::Status;
 
-pub const PAGE_SIZE: usize = 100;
+pub(super) const PAGE_SIZE: usize = 100;
 /// Slots in a row's strip.
-pub const STRIP: usize = 20;
+pub(super) const STRIP: usize = 20;
 /// Pings read per check for its strip.
 const STRIP_PINGS: usize = 80;
 
 /// Worst first.
-pub fn rank(status: Status) -> u8 {
+pub(super) fn rank(status: Status) -> u8 {
     match status {
         Status::Down => 0,
         Status::Late => 1,
@@ -51,7 +51,7 @@ const RANKED: [Status; 6] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
+pub(super) enum Sort {
     Status,
     Name,
     LastPing,
@@ -80,7 +80,7 @@ impl Sort {
 
 /// The list's filters as the URL gives them.
 #[derive(Debug, Clone, Default)]
-pub struct Filters {
+pub(super) struct Filters {
     pub status: Option<Status>,
     pub tag: Option<String>,
     pub q: String,
@@ -296,7 +296,7 @@ fn page_of(mut items: Vec<Item>, sort: Sort, page: usize) -> Vec<Item> {
     items
 }
 
-pub async fn page(
+pub(super) async fn page(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Query(query): Query<HashMap<String, String>>,
@@ -411,7 +411,7 @@ fn strip(slots: &[Slot]) -> Markup {
     }
 }
 
-pub fn slot_class(s: SlotStatus) -> &'static str {
+pub(super) fn slot_class(s: SlotStatus) -> &'static str {
     match s {
         SlotStatus::Ok => "ok",
         SlotStatus::Failed => "fail",

@@ -19,7 +19,7 @@ struct Line {
 }
 
 /// A label value in the Prometheus text format: `\`, `"` and newlines escaped.
-pub fn label(value: &str) -> String {
+pub(super) fn label(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
