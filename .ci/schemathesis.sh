@@ -47,6 +47,9 @@ if [ "${1:-}" != --inside ]; then
   }
   cargo build --locked --quiet --bin hb
   HB=$(pwd)/target/debug/hb
+  # The TOML body of POST /api/v1/config/plan is sent by a hook of ours.
+  export SCHEMATHESIS_HOOKS=schemathesis_hooks
+  export PYTHONPATH="$(pwd)/.ci${PYTHONPATH:+:$PYTHONPATH}"
   export ST HB
   # A new user and network namespace: only loopback, which is down until set up.
   exec unshare --map-root-user --net bash "$0" --inside
@@ -124,12 +127,14 @@ include-operation-id = [$BY_NAME]
 parameters = { name = "target" }
 TOML
   echo "== schemathesis $VERSION against $addr ($label)"
+  # One worker: with two, schemathesis 4.32's schema coverage phase fails now and then
+  # with an internal KeyError (its own cache shared between threads), not our answer.
   (cd "$dir" && timeout --kill-after=10 "$LIMIT" "$ST" --config-file "$dir/schemathesis.toml" \
     run "$addr/api/v1/openapi.json" \
     --checks "$CHECKS" \
     --max-examples "$EXAMPLES" \
     --seed "$SEED" \
-    --workers 2 \
+    --workers 1 \
     --request-timeout 10 \
     --generation-database none \
     --suppress-health-check all \

@@ -477,10 +477,15 @@ pub(super) async fn export_config(
     Extension(access): Extension<Access>,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult {
-    let secrets = matches!(
-        query.get("secrets").map(String::as_str),
-        Some("1" | "true" | "yes")
-    );
+    let secrets = match query.get("secrets").map(String::as_str) {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(other) => {
+            return Err(ApiError::Invalid(format!(
+                "secrets: {other:?} is not accepted; give secrets=1 to write the secrets, or leave it out"
+            )));
+        }
+    };
     if secrets && access != Access::Full {
         return Err(ApiError::Forbidden(
             "secrets=1 needs a full key (one of api_keys); a read key gets the export with secrets masked".into(),
@@ -504,6 +509,11 @@ pub(super) async fn plan_config(State(app): State<Arc<App>>, body: Body) -> ApiR
     let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
         ApiError::Invalid("body: larger than 1 MiB; send the config file (at most 1 MiB)".into())
     })?;
+    if bytes.is_empty() {
+        return Err(ApiError::Invalid(
+            "body: required; send the config file's TOML (a file with only a comment plans unmanaging every declared check)".into(),
+        ));
+    }
     let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
         ApiError::Invalid("body: not UTF-8 text; send the config file as TOML".into())
     })?;

@@ -1193,39 +1193,44 @@ fn management_paths(paths: PathsBuilder) -> PathsBuilder {
         json_answer("The delivery result.", "TestDelivery").build(),
     );
 
-    let export_config = management("exportConfig", "config", "Export the config", &[])
-        .description(Some(
-            "Every check and channel as the TOML of a config file that makes them again \
+    let export_config = management(
+        "exportConfig",
+        "config",
+        "Export the config",
+        &[BAD_REQUEST],
+    )
+    .description(Some(
+        "Every check and channel as the TOML of a config file that makes them again \
              (uuids kept; export, start on it, export again: the same text). Secrets are \
              `\"••••\"`, which in a config file keeps the stored value, unless `secrets=1` \
              is given with a full key (a read key: 403).",
-        ))
-        .parameter(
-            ParameterBuilder::new()
-                .name("secrets")
-                .parameter_in(ParameterIn::Query)
-                .description(Some("`1`: write the secrets (needs a full key)."))
-                .schema(Some(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .enum_values(Some(["0", "1"])),
-                )),
-        )
-        .response(
-            "200",
-            ResponseBuilder::new()
-                .description("The config file.")
-                .content(
-                    TOML,
-                    ContentBuilder::new()
-                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-                        .example(Some(json!(
-                            "[[check]]\nname = \"nightly-backup\"\ncron = \"0 3 * * *\"\n"
-                        )))
-                        .build(),
-                )
-                .build(),
-        );
+    ))
+    .parameter(
+        ParameterBuilder::new()
+            .name("secrets")
+            .parameter_in(ParameterIn::Query)
+            .description(Some("`1`: write the secrets (needs a full key)."))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["0", "1"])),
+            )),
+    )
+    .response(
+        "200",
+        ResponseBuilder::new()
+            .description("The config file.")
+            .content(
+                TOML,
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .example(Some(json!(
+                        "[[check]]\nname = \"nightly-backup\"\ncron = \"0 3 * * *\"\n"
+                    )))
+                    .build(),
+            )
+            .build(),
+    );
     let plan_config = management(
         "planConfig",
         "config",
