@@ -98,7 +98,6 @@ fail() {
     local label=$1 file=$2
     local before t0
     before=$(count_lines "$tmp/fine.log")
-    cp "$tmp/fine.log" "$tmp/fine-before.log" 2>/dev/null || : >"$tmp/fine-before.log"
     "${tool[@]}" ping "$addr" "$file" --conns 16 --suffix /fail --times "$tmp/times-$label" 2>"$tmp/ping-$label.err" \
         || { cat "$tmp/ping-$label.err" >&2; exit 1; }
     t0=$(cut -d' ' -f1 "$tmp/times-$label")

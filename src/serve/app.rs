@@ -88,6 +88,14 @@ pub struct App {
     pub outbox_wake: Notify,
     /// Set when the monitor is stopping: the outbox takes no new delivery.
     pub stopping: AtomicBool,
+    /// Reads that walk every check (lists, exports) go one at a time, so however many
+    /// clients loop on them, they take at most one core from the pings.
+    pub walks: tokio::sync::Semaphore,
+    /// The last `/metrics` page and the number of the render that made it: requests
+    /// that arrive while a render runs wait for the next one instead of each walking
+    /// every check (see `http::metrics`).
+    pub metrics_page: tokio::sync::Mutex<Option<(u64, axum::body::Bytes)>>,
+    pub metrics_renders: AtomicU64,
     /// Sessions, CSRF and badge tokens are made from these.
     pub secrets: Secrets,
     /// The dashboard's count of checks down: (change number, time bucket, count).
@@ -121,6 +129,9 @@ impl App {
             engine_until: AtomicI64::new(i64::MIN),
             outbox_wake: Notify::new(),
             stopping: AtomicBool::new(false),
+            walks: tokio::sync::Semaphore::new(1),
+            metrics_page: tokio::sync::Mutex::new(None),
+            metrics_renders: AtomicU64::new(0),
             secrets,
             down_cache: Mutex::new(None),
         }

@@ -912,6 +912,27 @@ impl Registry {
         (values, next)
     }
 
+    /// Copies of up to `n` checks after `after` (those with `tag`, when given) with
+    /// their badge URLs, and where to go on from: the lock is held only to copy, and
+    /// the JSON is made after it is released.
+    pub fn copy_slice(
+        &self,
+        after: Option<&OrderKey>,
+        n: usize,
+        tag: Option<&str>,
+        base: &str,
+    ) -> (Vec<(Entry, Option<String>)>, Option<OrderKey>) {
+        let keys = self.order_slice(after, n);
+        let next = (keys.len() == n).then(|| keys.last().cloned()).flatten();
+        let copies = keys
+            .iter()
+            .filter_map(|(_, _, uuid)| self.checks.get(uuid))
+            .filter(|e| tag.is_none_or(|t| e.settings.tags.iter().any(|x| x == t)))
+            .map(|e| (e.clone(), self.badge_url(base, &e.settings.slug)))
+            .collect();
+        (copies, next)
+    }
+
     /// The whole list at once (tests and small registries).
     pub fn list(
         &self,

@@ -113,7 +113,33 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 /// Checks per lock hold when a read walks every check.
 pub const READ_SLICE: usize = 500;
 
+/// `/metrics`: a request that arrives while a render runs waits for the next one
+/// (which starts after it arrived, so it is as fresh as a render of its own) instead of
+/// walking every check beside it: scrapers looping on it cost one walk at a time.
 async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let arrived = app.metrics_renders.load(Ordering::SeqCst);
+    let mut page = app.metrics_page.lock().await;
+    let body = match &*page {
+        Some((render, body)) if *render > arrived => body.clone(),
+        _ => {
+            let render = app.metrics_renders.fetch_add(1, Ordering::SeqCst) + 1;
+            let body = axum::body::Bytes::from(render_metrics(&app).await);
+            *page = Some((render, body.clone()));
+            body
+        }
+    };
+    drop(page);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn render_metrics(app: &App) -> String {
     let now = app.now();
     let mut counts = HashMap::new();
     let mut after = None;
@@ -157,15 +183,8 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         "hb_alerts_total{{result=\"failed\"}} {}",
         app.metrics.alerts_failed.load(Ordering::Relaxed)
     );
-    crate::serve::web::per_check_metrics(&app, &mut out).await;
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
-        .into_response()
+    crate::serve::web::per_check_metrics(app, &mut out).await;
+    out
 }
 
 /// Index of a ping kind in the metrics counters.
