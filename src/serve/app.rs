@@ -62,6 +62,48 @@ pub struct Metrics {
     pub clock_jumps: AtomicU64,
 }
 
+/// Paces a heavy read that runs one at a time: the next one starts no sooner than
+/// `rest` times what the last one took after it ended, so back-to-back heavy reads use
+/// at most 1/(1+rest) of one core and pings keep the rest. A read with no recent
+/// predecessor starts at once.
+#[derive(Debug)]
+pub struct Pacer {
+    rest: u32,
+    last: Mutex<Option<(std::time::Instant, std::time::Duration)>>,
+}
+
+impl Pacer {
+    pub fn new(rest: u32) -> Pacer {
+        Pacer {
+            rest,
+            last: Mutex::new(None),
+        }
+    }
+}
+
+impl Pacer {
+    /// The longest wait imposed, whatever the last read took.
+    const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// Waits for this read's turn (call holding the read's one-at-a-time permit).
+    pub async fn wait(&self) {
+        let last = *self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((ended, took)) = last {
+            let gap = (took * self.rest).min(Self::MAX_WAIT);
+            let since = ended.elapsed();
+            if since < gap {
+                tokio::time::sleep(gap - since).await;
+            }
+        }
+    }
+
+    /// Records a read that started at `started` and has just ended.
+    pub fn done(&self, started: std::time::Instant) {
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), started.elapsed()));
+    }
+}
+
 /// Whether the background tasks are alive.
 #[derive(Debug)]
 pub struct Liveness {
@@ -88,9 +130,11 @@ pub struct App {
     pub outbox_wake: Notify,
     /// Set when the monitor is stopping: the outbox takes no new delivery.
     pub stopping: AtomicBool,
-    /// Reads that walk every check (lists, exports) go one at a time, so however many
-    /// clients loop on them, they take at most one core from the pings.
+    /// Reads that walk every check (lists, exports) go one at a time, and paced, so
+    /// however many clients loop on them they take at most a third of one core.
     pub walks: tokio::sync::Semaphore,
+    pub walk_pace: Pacer,
+    pub metrics_pace: Pacer,
     /// The last `/metrics` page and the number of the render that made it: requests
     /// that arrive while a render runs wait for the next one instead of each walking
     /// every check (see `http::metrics`).
@@ -130,6 +174,8 @@ impl App {
             outbox_wake: Notify::new(),
             stopping: AtomicBool::new(false),
             walks: tokio::sync::Semaphore::new(1),
+            walk_pace: Pacer::new(2),
+            metrics_pace: Pacer::new(2),
             metrics_page: tokio::sync::Mutex::new(None),
             metrics_renders: AtomicU64::new(0),
             secrets,

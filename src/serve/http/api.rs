@@ -94,7 +94,13 @@ pub(super) async fn list_checks(
     let now = app.now();
     // One walk of every check at a time; it runs on a blocking thread, takes the lock
     // only to copy a slice, and writes each check's JSON straight into the answer.
-    let _walk = app.walks.acquire().await.map_err(|e| storage(e.to_string()))?;
+    let _walk = app
+        .walks
+        .acquire()
+        .await
+        .map_err(|e| storage(e.to_string()))?;
+    app.walk_pace.wait().await;
+    let started = std::time::Instant::now();
     let walker = app.clone();
     let body = tokio::task::spawn_blocking(move || {
         let mut out = Vec::with_capacity(1024);
@@ -102,12 +108,10 @@ pub(super) async fn list_checks(
         let mut first = true;
         let mut after = None;
         loop {
-            let (copies, next) = walker.registry().copy_slice(
-                after.as_ref(),
-                COPY_SLICE,
-                tag.as_deref(),
-                &base,
-            );
+            let (copies, next) =
+                walker
+                    .registry()
+                    .copy_slice(after.as_ref(), COPY_SLICE, tag.as_deref(), &base);
             for (entry, badge) in copies {
                 let mut value = entry.settings.to_json(&entry.state, now, &base);
                 if status.as_deref().is_some_and(|s| value["status"] != s) {
@@ -133,6 +137,7 @@ pub(super) async fn list_checks(
     .await
     .map_err(|e| storage(e.to_string()))?
     .map_err(|e| storage(e.to_string()))?;
+    app.walk_pace.done(started);
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 

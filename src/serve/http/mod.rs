@@ -122,8 +122,11 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
     let body = match &*page {
         Some((render, body)) if *render > arrived => body.clone(),
         _ => {
+            app.metrics_pace.wait().await;
+            let started = std::time::Instant::now();
             let render = app.metrics_renders.fetch_add(1, Ordering::SeqCst) + 1;
             let body = axum::body::Bytes::from(render_metrics(&app).await);
+            app.metrics_pace.done(started);
             *page = Some((render, body.clone()));
             body
         }
