@@ -294,12 +294,6 @@ pub fn decide_via(options: &Options, facts: &Facts<'_>) -> Result<Option<(Access
             "this key may only read; use one of api_keys to make changes".into(),
         ));
     }
-    if !path_is_text(facts.path) {
-        return Err((
-            StatusCode::NOT_FOUND,
-            "no such endpoint: the path is not UTF-8 text once percent-decoded".into(),
-        ));
-    }
     if facts.path == PLAN_PATH {
         if facts.has_body
             && !reads
@@ -320,6 +314,13 @@ pub fn decide_via(options: &Options, facts: &Facts<'_>) -> Result<Option<(Access
         return Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send the body as JSON with 'Content-Type: application/json'".into(),
+        ));
+    }
+    // After 415: the order of §4 is 421, 403, 401, 403, 415, then 404/400/409.
+    if !path_is_text(facts.path) {
+        return Err((
+            StatusCode::NOT_FOUND,
+            "no such endpoint: the path is not UTF-8 text once percent-decoded".into(),
         ));
     }
     Ok(Some((access, via)))
