@@ -620,6 +620,25 @@ fn apply(tx: &Connection, op: &Op) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// The columns [`ping_entry`] reads, in its order.
+const PING_COLUMNS: &str =
+    "n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration";
+
+fn ping_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<PingEntry> {
+    Ok(PingEntry {
+        n: r.get(0)?,
+        at_ms: r.get(1)?,
+        kind: r.get(2)?,
+        exit_code: r.get(3)?,
+        rid: r.get(4)?,
+        remote_addr: r.get(5)?,
+        user_agent: r.get(6)?,
+        method: r.get(7)?,
+        body: r.get(8)?,
+        duration: r.get(9)?,
+    })
+}
+
 impl History for SqliteHistory {
     fn ping_times(&self, uuid: &str, limit: usize) -> Result<Vec<PingEntry>> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
@@ -646,48 +665,18 @@ impl History for SqliteHistory {
 
     fn ping(&self, uuid: &str, n: i64) -> Result<Option<PingEntry>> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        let mut stmt = conn.prepare_cached(
-            "SELECT n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration
-             FROM pings WHERE check_uuid = ?1 AND n = ?2",
-        )?;
-        Ok(stmt
-            .query_row(params![uuid, n], |r| {
-                Ok(PingEntry {
-                    n: r.get(0)?,
-                    at_ms: r.get(1)?,
-                    kind: r.get(2)?,
-                    exit_code: r.get(3)?,
-                    rid: r.get(4)?,
-                    remote_addr: r.get(5)?,
-                    user_agent: r.get(6)?,
-                    method: r.get(7)?,
-                    body: r.get(8)?,
-                    duration: r.get(9)?,
-                })
-            })
-            .optional()?)
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {PING_COLUMNS} FROM pings WHERE check_uuid = ?1 AND n = ?2"
+        ))?;
+        Ok(stmt.query_row(params![uuid, n], ping_entry).optional()?)
     }
 
     fn pings(&self, uuid: &str, limit: usize) -> Result<Vec<PingEntry>> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        let mut stmt = conn.prepare_cached(
-            "SELECT n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration
-             FROM pings WHERE check_uuid = ?1 ORDER BY n DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![uuid, limit as i64], |r| {
-            Ok(PingEntry {
-                n: r.get(0)?,
-                at_ms: r.get(1)?,
-                kind: r.get(2)?,
-                exit_code: r.get(3)?,
-                rid: r.get(4)?,
-                remote_addr: r.get(5)?,
-                user_agent: r.get(6)?,
-                method: r.get(7)?,
-                body: r.get(8)?,
-                duration: r.get(9)?,
-            })
-        })?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {PING_COLUMNS} FROM pings WHERE check_uuid = ?1 ORDER BY n DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![uuid, limit as i64], ping_entry)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -175,27 +175,34 @@ pub mod shapes {
         Seconds(u64),
     }
 
+    /// Text like `1h30m`, or a whole number of seconds from `least` to 3650d.
+    fn duration_schema(description: &str, example: &str, least: u64) -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .description(Some(description))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"^\s*([0-9]+[a-z]+\s*)+$"))
+                    .examples([example]),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(least))
+                    .maximum(Some(MAX_DURATION_SECONDS)),
+            )
+            .into()
+    }
+
     impl PartialSchema for Duration {
         fn schema() -> RefOr<Schema> {
-            OneOfBuilder::new()
-                .description(Some(
-                    "A duration: text such as \"90m\" or \"1h30m\" (units w, d, h, m, s, ms, \
-                     each at most once, largest first), or a whole number of seconds; \
-                     at least 1s, at most 3650d.",
-                ))
-                .item(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .pattern(Some(r"^\s*([0-9]+[a-z]+\s*)+$"))
-                        .examples(["1h30m"]),
-                )
-                .item(
-                    ObjectBuilder::new()
-                        .schema_type(Type::Integer)
-                        .minimum(Some(1))
-                        .maximum(Some(MAX_DURATION_SECONDS)),
-                )
-                .into()
+            duration_schema(
+                "A duration: text such as \"90m\" or \"1h30m\" (units w, d, h, m, s, ms, \
+                 each at most once, largest first), or a whole number of seconds; \
+                 at least 1s, at most 3650d.",
+                "1h30m",
+                1,
+            )
         }
     }
 
@@ -215,23 +222,11 @@ pub mod shapes {
 
     impl PartialSchema for DurationOrZero {
         fn schema() -> RefOr<Schema> {
-            OneOfBuilder::new()
-                .description(Some(
-                    "A duration as for Duration, where 0s (or 0) is accepted too; at most 3650d.",
-                ))
-                .item(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .pattern(Some(r"^\s*([0-9]+[a-z]+\s*)+$"))
-                        .examples(["1s"]),
-                )
-                .item(
-                    ObjectBuilder::new()
-                        .schema_type(Type::Integer)
-                        .minimum(Some(0))
-                        .maximum(Some(MAX_DURATION_SECONDS)),
-                )
-                .into()
+            duration_schema(
+                "A duration as for Duration, where 0s (or 0) is accepted too; at most 3650d.",
+                "1s",
+                0,
+            )
         }
     }
 
@@ -412,7 +407,7 @@ pub mod shapes {
         pub channels: Option<Vec<ChannelName>>,
         pub realert: Option<Duration>,
         pub escalation: Option<Vec<EscalationInput>>,
-        #[schema(minimum = 1, maximum = 4_294_967_295_u64, examples(2))]
+        #[schema(minimum = 1, maximum = 1000, examples(2))]
         pub alert_after_failures: Option<u32>,
         #[schema(exclusive_minimum = 1, maximum = 1000, examples(3.0))]
         pub slow_factor: Option<f64>,
@@ -457,7 +452,7 @@ pub mod shapes {
         pub channels: Option<Vec<ChannelName>>,
         pub realert: Option<Duration>,
         pub escalation: Option<Vec<EscalationInput>>,
-        #[schema(minimum = 1, maximum = 4_294_967_295_u64, examples(2))]
+        #[schema(minimum = 1, maximum = 1000, examples(2))]
         pub alert_after_failures: Option<u32>,
         #[schema(exclusive_minimum = 1, maximum = 1000, examples(3.0))]
         pub slow_factor: Option<f64>,

@@ -362,19 +362,36 @@ fn no_check(uuid: &str) -> Response {
     )
 }
 
+/// The page context and the check a change page is about, or the page that refuses:
+/// 403 for read access, 404 for an unknown check.
+fn changeable(
+    app: &App,
+    viewer: Viewer,
+    headers: &HeaderMap,
+    uuid: &str,
+) -> Result<(Ctx, Settings), Box<Response>> {
+    let ctx = Ctx::new(app, viewer, headers);
+    if !ctx.full() {
+        return Err(Box::new(refusal(
+            StatusCode::FORBIDDEN,
+            "this key may only read",
+        )));
+    }
+    match parse_uuid(uuid).and_then(|u| super::details::snapshot(app, u)) {
+        Some((settings, _, _)) => Ok((ctx, settings)),
+        None => Err(Box::new(no_check(uuid))),
+    }
+}
+
 pub(super) async fn edit_form(
     State(app): State<Arc<App>>,
     Extension(viewer): Extension<Viewer>,
     Path(uuid): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let ctx = Ctx::new(&app, viewer, &headers);
-    if !ctx.full() {
-        return refusal(StatusCode::FORBIDDEN, "this key may only read");
-    }
-    let Some((settings, _, _)) = parse_uuid(&uuid).and_then(|u| super::details::snapshot(&app, u))
-    else {
-        return no_check(&uuid);
+    let (ctx, settings) = match changeable(&app, viewer, &headers, &uuid) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let title = format!("Edit {}", settings.name);
     let action = format!("/checks/{}/edit", settings.uuid);
@@ -480,13 +497,9 @@ pub(super) async fn delete_form(
     Path(uuid): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let ctx = Ctx::new(&app, viewer, &headers);
-    if !ctx.full() {
-        return refusal(StatusCode::FORBIDDEN, "this key may only read");
-    }
-    let Some((settings, _, _)) = parse_uuid(&uuid).and_then(|u| super::details::snapshot(&app, u))
-    else {
-        return no_check(&uuid);
+    let (ctx, settings) = match changeable(&app, viewer, &headers, &uuid) {
+        Ok(found) => found,
+        Err(refused) => return *refused,
     };
     let title = format!("Delete {}?", settings.name);
     let body = html! {
