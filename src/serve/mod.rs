@@ -17,7 +17,9 @@ pub mod schedule;
 pub mod secret;
 pub mod status;
 pub mod store;
+pub mod store_pg;
 pub mod web;
+pub mod wire;
 pub mod writer;
 
 use anyhow::{Context, Result};

@@ -98,6 +98,13 @@ pub enum Op {
     DeleteChannel(String),
     Enqueue(OutboxRow),
     Attempt(AttemptRow),
+    /// A node takes or renews the lease on a delivery until `until_ms` (the database's
+    /// clock); `node` empty gives it back. Shared stores only: one node never leases.
+    Claim {
+        id: i64,
+        node: String,
+        until_ms: i64,
+    },
 }
 
 /// Everything loaded at start-up.
@@ -112,6 +119,8 @@ pub struct Snapshot {
     /// made at the first start and kept in the database so restarts keep sessions.
     /// Empty when the store keeps none (a new one is made in memory).
     pub secret: Vec<u8>,
+    /// Leases on pending deliveries (shared stores): outbox id → (node, until ms).
+    pub leases: std::collections::HashMap<i64, (String, i64)>,
 }
 
 /// The storage interface, so another database can follow SQLite.
@@ -129,6 +138,24 @@ pub trait Store: Send + 'static {
     fn commit(&mut self) -> Result<()>;
     /// Abandons the group.
     fn rollback(&mut self);
+    /// Whether other nodes share this store (PostgreSQL): then every group first takes
+    /// the database-wide write lock in `begin`, and reads what the others committed
+    /// with [`Store::catch_up`].
+    fn shared(&self) -> bool {
+        false
+    }
+    /// The changes other nodes committed since the last call, oldest first, as the
+    /// operations they applied (see [`super::wire`]). Inside a group (after `begin`)
+    /// it is complete: nothing can commit before this group does. Outside one it is
+    /// what has been committed so far. A store no other node writes returns none.
+    fn catch_up(&mut self) -> Result<Vec<Op>> {
+        Ok(Vec::new())
+    }
+    /// The database's clock (ms since the epoch), read by the last `begin` or
+    /// `catch_up`; `None` for a store that has no clock of its own.
+    fn db_now_ms(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// A stored ping, as read back.
@@ -592,6 +619,8 @@ fn apply(tx: &Connection, op: &Op) -> rusqlite::Result<()> {
                 o.created_ms
             ])?;
         }
+        // One node never leases its deliveries.
+        Op::Claim { .. } => {}
         Op::Attempt(a) => {
             tx.prepare_cached(
                 "UPDATE outbox SET attempts = ?2, last_attempt_ms = ?3, next_attempt_ms = ?4, done = ?5, ok = ?6,

@@ -1,0 +1,1 @@
+//! PostgreSQL: the store several nodes share (see `wire` and `writer`).
