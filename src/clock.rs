@@ -11,6 +11,11 @@ pub trait Clock: Send + Sync {
     /// Time elapsed on a clock that never jumps, from an arbitrary start; set against
     /// `now()` it shows when the wall clock was stepped.
     fn monotonic(&self) -> Duration;
+    /// Whether this is the machine's real clock (which a shared database's clock may
+    /// correct); a test's clock is left as the test sets it.
+    fn is_system(&self) -> bool {
+        false
+    }
 }
 
 /// The real wall clock.
@@ -25,6 +30,9 @@ impl Clock for SystemClock {
     fn monotonic(&self) -> Duration {
         static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
         START.get_or_init(std::time::Instant::now).elapsed()
+    }
+    fn is_system(&self) -> bool {
+        true
     }
 }
 

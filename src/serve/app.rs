@@ -142,6 +142,11 @@ pub struct App {
     pub metrics_renders: AtomicU64,
     /// Sessions, CSRF and badge tokens are made from these.
     pub secrets: Secrets,
+    /// This node's name when several share the database (PostgreSQL); else empty.
+    pub node: String,
+    /// Whether time is the database's (shared stores, real clock): leases and
+    /// deadlines are then measured on one clock by every node.
+    pub db_clock: bool,
     /// The dashboard's count of checks down: (change number, time bucket, count).
     pub down_cache: Mutex<Option<(u64, i64, u64)>>,
 }
@@ -180,11 +185,34 @@ impl App {
             metrics_renders: AtomicU64::new(0),
             secrets,
             down_cache: Mutex::new(None),
+            node: String::new(),
+            db_clock: false,
         }
     }
 
     pub fn now(&self) -> Timestamp {
-        self.clock.now()
+        let now = self.clock.now();
+        if self.db_clock {
+            let offset = self.commits.db_offset_ms.load(Ordering::Relaxed);
+            return now
+                .checked_add(jiff::SignedDuration::from_millis(offset))
+                .unwrap_or(now);
+        }
+        now
+    }
+
+    /// Whether other nodes share this monitor's database.
+    pub fn shared(&self) -> bool {
+        !self.node.is_empty()
+    }
+
+    /// On a shared database, returns once memory holds every change any node
+    /// committed before the call (so a read, or a change, here sees a change
+    /// answered by another node a moment ago). At once on a database of its own.
+    pub async fn sync(&self) {
+        if self.shared() {
+            self.writer.sync().await;
+        }
     }
 
     pub fn options(&self) -> Options {
@@ -214,9 +242,26 @@ impl App {
     /// Runs a change on the registry, queues its store operations in order, and
     /// returns once they are committed. When the commit fails, the change is undone in
     /// memory before this returns the error: an answer that says "not made" is true.
+    ///
+    /// On a shared database another node's change may overtake this one between the
+    /// moment it is made in memory and its commit; it is then undone and `f` runs
+    /// again on what is now true (so `f` may run more than once).
     pub async fn change<T>(
         &self,
-        f: impl FnOnce(&mut Registry, Timestamp, &mut Vec<Op>) -> T,
+        mut f: impl FnMut(&mut Registry, Timestamp, &mut Vec<Op>) -> T,
+    ) -> Result<T, String> {
+        let mut tries = 0;
+        loop {
+            match self.change_once(&mut f).await {
+                Err(e) if e == writer::CONFLICT && tries < MAX_TRIES => tries += 1,
+                result => return result,
+            }
+        }
+    }
+
+    async fn change_once<T>(
+        &self,
+        f: &mut impl FnMut(&mut Registry, Timestamp, &mut Vec<Op>) -> T,
     ) -> Result<T, String> {
         let mut ops = Vec::new();
         let (value, committed, enqueued, flips) = {
@@ -263,6 +308,8 @@ impl App {
     pub fn health_problem(&self) -> Option<&'static str> {
         if !self.commits.running.load(Ordering::SeqCst) {
             Some("the database writer has stopped")
+        } else if self.shared() && !self.commits.reachable.load(Ordering::SeqCst) {
+            Some("the shared database cannot be reached")
         } else if !self.commits.healthy.load(Ordering::SeqCst) {
             Some("the database cannot be written")
         } else if !self.liveness.engine.load(Ordering::SeqCst) {
@@ -288,6 +335,10 @@ impl App {
         self.engine_until.store(i64::MIN, Ordering::Relaxed);
     }
 }
+
+/// How many times a change overtaken by other nodes' changes is made again before
+/// its caller is told to try later.
+const MAX_TRIES: u32 = 50;
 
 /// One log line per status change in `ops`.
 fn flip_lines(reg: &Registry, ops: &[Op]) -> Vec<log::Line> {

@@ -106,6 +106,8 @@ pub async fn run(app: Arc<App>) {
         tokio::select! {
             _ = tokio::time::sleep(nap) => {}
             _ = app.engine_wake.notified() => {}
+            // Another node's change (shared database) may have moved a deadline.
+            _ = app.commits.remote_engine.notified() => {}
         }
     }
 }

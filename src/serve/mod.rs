@@ -241,12 +241,15 @@ impl Server {
             snapshot.secret.clone()
         };
         let secrets = secret::Secrets::new(&secret);
+        let node = store.node();
+        let db_clock = store.shared() && clock.is_system();
         let mut loaded = Registry::load(snapshot, now, public_base);
         loaded.secrets = Some(secrets.clone());
+        loaded.node = node.clone();
         let registry = Arc::new(Mutex::new(loaded));
         let commits = Arc::new(writer::CommitState::default());
         let (writer, writer_thread) = writer::spawn(store, registry.clone(), commits.clone());
-        let app = Arc::new(App::new(
+        let mut app = App::new(
             registry,
             writer.clone(),
             commits,
@@ -254,7 +257,10 @@ impl Server {
             clock,
             settings.options.clone(),
             secrets,
-        ));
+        );
+        app.node = node;
+        app.db_clock = db_clock;
+        let app = Arc::new(app);
         apply_declared(&app, &settings.declared).await?;
 
         let (fatal_tx, fatal) = mpsc::unbounded_channel();
@@ -508,7 +514,9 @@ async fn reload(args: &ServeArgs, source: &ConfigSource, app: &App) {
     let problems = apply_declared(app, &settings.declared).await.err();
     if let Some(base) = &settings.options.base_url {
         let base = base.trim_end_matches('/').to_string();
-        let _ = app.change(|reg, _, _| reg.set_public_base(base)).await;
+        let _ = app
+            .change(|reg, _, _| reg.set_public_base(base.clone()))
+            .await;
     }
     let mut options = settings.options;
     options.declared_channels = app.options().declared_channels;

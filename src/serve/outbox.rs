@@ -27,6 +27,12 @@ const MAX_IN_FLIGHT: usize = 256;
 const MAX_NAP: Duration = Duration::from_secs(30);
 /// One attempt's time limit.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// On a shared database: how long a node's lease on a delivery lasts. It is renewed
+/// while the receiver is being asked, so a node that dies (or freezes) has its
+/// deliveries taken over by the others this long after its last renewal.
+pub const LEASE: Duration = Duration::from_secs(6);
+/// How often leases on deliveries in flight are renewed.
+const RENEW_EVERY: Duration = Duration::from_secs(2);
 /// How long a failing delivery is retried before it is given up (and recorded so).
 const GIVE_UP_AFTER: Duration = Duration::from_secs(24 * 3600);
 
@@ -133,7 +139,18 @@ impl Drop for Slot {
 /// back once the receiver has answered, not after the record is committed, so the
 /// channel's next deliveries go out while this one is being recorded; the next event
 /// of the same check and channel waits for the record (its lane).
-async fn attempt(app: Arc<App>, row: OutboxRow, slot: Slot) {
+async fn attempt(app: Arc<App>, row: OutboxRow, slot: Slot, leased: Option<std::time::Instant>) {
+    if let Some(at) = leased
+        && at.elapsed() > LEASE / 2
+    {
+        // This node stood still (frozen, starved) between taking the lease and
+        // sending: the lease may have lapsed, so another node may be sending it.
+        // Give it back rather than risk a second delivery.
+        let id = row.id;
+        let _ = app.change(|reg, _, ops| reg.release(&[id], ops)).await;
+        app.outbox_wake.notify_one();
+        return;
+    }
     let check_name = event_of(&row).ok().and_then(|e| {
         e.check
             .get("name")
@@ -247,6 +264,7 @@ pub async fn run(app: Arc<App>) {
     let mut busy_slots: HashMap<String, usize> = HashMap::new();
     let mut tasks = JoinSet::new();
     let mut busy = false;
+    let mut last_renewal = std::time::Instant::now();
     loop {
         let stopping = app.stopping.load(Ordering::SeqCst);
         if stopping && tasks.is_empty() {
@@ -265,13 +283,18 @@ pub async fn run(app: Arc<App>) {
                 next = reg.outbox.next_due_ms(committed);
                 rows
             };
+            let (taken, leased) = if app.shared() && !taken.is_empty() {
+                lease(&app, taken).await
+            } else {
+                (taken, None)
+            };
             for row in taken {
                 *busy_slots.entry(row.channel.clone()).or_insert(0) += 1;
                 let slot = Slot {
                     channel: row.channel.clone(),
                     freed: freed_tx.clone(),
                 };
-                tasks.spawn(attempt(app.clone(), row, slot));
+                tasks.spawn(attempt(app.clone(), row, slot, leased));
             }
         }
         let idle = next.is_none() && tasks.is_empty();
@@ -286,9 +309,17 @@ pub async fn run(app: Arc<App>) {
             Some(t) => Duration::from_millis((t - now) as u64).min(MAX_NAP),
             None => MAX_NAP,
         };
+        let renewing = app.shared() && !tasks.is_empty();
+        if renewing && last_renewal.elapsed() >= RENEW_EVERY {
+            renew_leases(&app).await;
+            last_renewal = std::time::Instant::now();
+        }
+        let renew_in = RENEW_EVERY.saturating_sub(last_renewal.elapsed());
         tokio::select! {
             _ = tokio::time::sleep(nap) => {}
             _ = app.outbox_wake.notified() => {}
+            _ = app.commits.remote_outbox.notified() => {}
+            _ = tokio::time::sleep(renew_in), if renewing => {}
             Some(channel) = freed_rx.recv() => {
                 if let Some(n) = busy_slots.get_mut(&channel) {
                     *n = n.saturating_sub(1);
@@ -305,6 +336,46 @@ pub async fn run(app: Arc<App>) {
                 }
             }
         }
+    }
+}
+
+/// On a shared database: leases the rows taken to this node before any is sent (a
+/// committed lease, so no other node sends them meanwhile). Returns the rows leased
+/// and when; the others, which another node holds, wait for its lease to end.
+async fn lease(app: &App, taken: Vec<OutboxRow>) -> (Vec<OutboxRow>, Option<std::time::Instant>) {
+    let ids: Vec<i64> = taken.iter().map(|r| r.id).collect();
+    let until = |now: Timestamp| now.as_millisecond() + LEASE.as_millis() as i64;
+    match app
+        .change(|reg, now, ops| reg.claim(&ids, now.as_millisecond(), until(now), ops))
+        .await
+    {
+        Ok(leased) => {
+            let at = std::time::Instant::now();
+            let rows = taken
+                .into_iter()
+                .filter(|r| leased.contains(&r.id))
+                .collect();
+            (rows, Some(at))
+        }
+        Err(e) => {
+            super::log::error("store", format!("cannot lease deliveries: {e}")).emit();
+            (Vec::new(), None)
+        }
+    }
+}
+
+/// Renews this node's leases on the deliveries it is sending.
+async fn renew_leases(app: &App) {
+    let ids = app.registry().leased_in_flight();
+    if ids.is_empty() {
+        return;
+    }
+    let until = |now: Timestamp| now.as_millisecond() + LEASE.as_millis() as i64;
+    if let Err(e) = app
+        .change(|reg, now, ops| reg.claim(&ids, now.as_millisecond(), until(now), ops))
+        .await
+    {
+        super::log::warn("store", format!("cannot renew leases on deliveries: {e}")).emit();
     }
 }
 

@@ -46,6 +46,10 @@ pub struct PingMeta {
 pub enum Key {
     Check(Uuid),
     Channel(String),
+    Outbox(i64),
+    /// What a check's or channel's settings are: names, channels, everything a
+    /// change to the configuration reads (shared stores order such changes).
+    Config,
 }
 
 enum UndoStep {
@@ -90,6 +94,8 @@ pub struct Pending {
     /// The change that queued it; it may be sent once that change is committed.
     pub seq: u64,
     pub in_flight: bool,
+    /// On a shared store: the node holding the lease on it, and until when (ms).
+    pub lease: Option<(String, i64)>,
 }
 
 /// Where events must arrive in the order they happened: one check, one channel.
@@ -255,6 +261,9 @@ pub struct Registry {
     /// The change being made, and how to undo it.
     seq: u64,
     journal: Undo,
+    /// This node's name on a shared store (empty on a store of its own): deliveries
+    /// are leased to it before they are sent.
+    pub node: String,
 }
 
 /// A check's place in the list: (created, name, uuid).
@@ -337,10 +346,16 @@ impl Registry {
         // Deliveries left pending by the last run are tried again at once.
         for mut row in snapshot.pending {
             row.next_attempt_ms = row.next_attempt_ms.min(now.as_millisecond());
+            let lease = snapshot.leases.get(&row.id).cloned();
+            if let Some((_, until)) = &lease {
+                // Another node may be sending it: wait for its lease to end.
+                row.next_attempt_ms = row.next_attempt_ms.max(*until);
+            }
             reg.outbox.insert(Pending {
                 row,
                 seq: 0,
                 in_flight: false,
+                lease,
             });
         }
         reg
@@ -457,6 +472,7 @@ impl Registry {
     fn save_check(&mut self, uuid: Uuid) {
         let before = self.checks.get(&uuid).cloned().map(Box::new);
         self.journal.keys.insert(Key::Check(uuid));
+        self.journal.keys.insert(Key::Config);
         self.journal.steps.push(UndoStep::Check(uuid, before));
     }
 
@@ -471,6 +487,7 @@ impl Registry {
     fn save_channel(&mut self, name: &str) {
         let before = self.channels.get(name).cloned();
         self.journal.keys.insert(Key::Channel(name.to_string()));
+        self.journal.keys.insert(Key::Config);
         self.journal
             .steps
             .push(UndoStep::Channel(name.to_string(), before));
@@ -478,6 +495,7 @@ impl Registry {
 
     fn save_outbox(&mut self, id: i64) {
         let before = self.outbox.get(id).cloned();
+        self.journal.keys.insert(Key::Outbox(id));
         self.journal.steps.push(UndoStep::Outbox(id, before));
     }
 
@@ -680,6 +698,7 @@ impl Registry {
                 row,
                 seq: self.seq,
                 in_flight: false,
+                lease: None,
             });
         }
         ids
@@ -990,6 +1009,16 @@ impl Registry {
     /// Records an attempt at a delivery: done, or waiting for its next try.
     pub fn record_attempt(&mut self, attempt: AttemptRow, ops: &mut Vec<Op>) {
         let id = attempt.id;
+        if !self.node.is_empty()
+            && self
+                .outbox
+                .get(id)
+                .is_none_or(|p| p.lease.as_ref().is_none_or(|(node, _)| *node != self.node))
+        {
+            // Fenced: this node's lease lapsed and another node took the delivery over
+            // (or finished it); its record is the one that counts.
+            return;
+        }
         self.save_outbox(id);
         if attempt.done {
             self.outbox.remove(id);
@@ -997,9 +1026,236 @@ impl Registry {
             pending.row.attempts = attempt.attempts;
             pending.row.next_attempt_ms = attempt.next_attempt_ms;
             pending.in_flight = false;
+            pending.lease = None;
             self.outbox.insert(pending);
         }
         ops.push(Op::Attempt(attempt));
+    }
+
+    /// On a shared store: leases deliveries taken for sending to this node until
+    /// `until_ms` (or renews its lease). A delivery another node holds a live lease on
+    /// is put back to wait until that lease ends. Returns the ids leased.
+    pub fn claim(
+        &mut self,
+        ids: &[i64],
+        now_ms: i64,
+        until_ms: i64,
+        ops: &mut Vec<Op>,
+    ) -> Vec<i64> {
+        let mut leased = Vec::new();
+        for &id in ids {
+            let Some(pending) = self.outbox.get(id) else {
+                continue;
+            };
+            let held_by_other = pending
+                .lease
+                .as_ref()
+                .is_some_and(|(node, until)| *node != self.node && *until > now_ms);
+            self.save_outbox(id);
+            let mut pending = self.outbox.remove(id).expect("the row exists");
+            if held_by_other {
+                let until = pending.lease.as_ref().map_or(now_ms, |(_, until)| *until);
+                pending.row.next_attempt_ms = pending.row.next_attempt_ms.max(until);
+                pending.in_flight = false;
+            } else {
+                pending.lease = Some((self.node.clone(), until_ms));
+                ops.push(Op::Claim {
+                    id,
+                    node: self.node.clone(),
+                    until_ms,
+                });
+                leased.push(id);
+            }
+            self.outbox.insert(pending);
+        }
+        leased
+    }
+
+    /// On a shared store: gives back deliveries this node leased but will not send
+    /// (it was frozen past its lease before sending): any node may take them.
+    pub fn release(&mut self, ids: &[i64], ops: &mut Vec<Op>) {
+        for &id in ids {
+            let mine = self
+                .outbox
+                .get(id)
+                .is_some_and(|p| p.lease.as_ref().is_some_and(|(node, _)| *node == self.node));
+            if !mine {
+                continue;
+            }
+            self.save_outbox(id);
+            let mut pending = self.outbox.remove(id).expect("the row exists");
+            pending.lease = None;
+            pending.in_flight = false;
+            self.outbox.insert(pending);
+            ops.push(Op::Claim {
+                id,
+                node: String::new(),
+                until_ms: 0,
+            });
+        }
+    }
+
+    /// The deliveries this node holds a lease on and is sending.
+    pub fn leased_in_flight(&self) -> Vec<i64> {
+        self.outbox
+            .rows
+            .values()
+            .filter(|p| p.in_flight && p.lease.as_ref().is_some_and(|(node, _)| *node == self.node))
+            .map(|p| p.row.id)
+            .collect()
+    }
+
+    /// The keys a change committed by another node touches.
+    pub fn replay_keys(op: &Op, keys: &mut BTreeSet<Key>) {
+        let check = |uuid: &str| Uuid::parse_str(uuid).ok().map(Key::Check);
+        match op {
+            Op::PutCheck(row) => {
+                keys.extend(check(&row.uuid));
+                keys.insert(Key::Config);
+            }
+            Op::DeleteCheck(uuid) => {
+                keys.extend(check(uuid));
+                keys.insert(Key::Config);
+            }
+            Op::PutState { uuid, .. } => keys.extend(check(uuid)),
+            Op::Ping(p) => keys.extend(check(&p.check_uuid)),
+            Op::Flip(_) => {}
+            Op::PutChannel { name, .. } | Op::DeleteChannel(name) => {
+                keys.insert(Key::Channel(name.clone()));
+                keys.insert(Key::Config);
+            }
+            Op::Enqueue(row) => {
+                keys.insert(Key::Outbox(row.id));
+            }
+            Op::Attempt(a) => {
+                keys.insert(Key::Outbox(a.id));
+            }
+            Op::Claim { id, .. } => {
+                keys.insert(Key::Outbox(*id));
+            }
+        }
+    }
+
+    /// Applies a change another node committed to the shared store (outside any
+    /// change of this node's own: nothing is journaled).
+    pub fn replay(&mut self, op: Op, now: Timestamp) {
+        match op {
+            Op::PutCheck(row) => {
+                let Ok(uuid) = Uuid::parse_str(&row.uuid) else {
+                    return;
+                };
+                let loaded = serde_json::from_str::<Value>(&row.spec)
+                    .map_err(|e| e.to_string())
+                    .and_then(parse_spec)
+                    .and_then(|spec| Settings::from_stored(&spec, now, row.managed))
+                    .and_then(|mut settings| {
+                        settings.default_grace =
+                            std::time::Duration::from_millis(row.default_grace_ms.max(1000) as u64);
+                        let state: State =
+                            serde_json::from_str(&row.state).map_err(|e| e.to_string())?;
+                        Ok((settings, state))
+                    });
+                match loaded {
+                    Ok((settings, state)) => {
+                        self.remove(uuid);
+                        self.insert(Entry {
+                            settings,
+                            state,
+                            created_ms: row.created_ms,
+                        });
+                    }
+                    Err(e) => super::log::warn(
+                        "replay",
+                        format!(
+                            "cannot read check {} as another node stored it: {e}",
+                            row.uuid
+                        ),
+                    )
+                    .emit(),
+                }
+            }
+            Op::PutState { uuid, state } => self.replay_state(&uuid, &state),
+            Op::Ping(p) => self.replay_state(&p.check_uuid, &p.state),
+            Op::DeleteCheck(uuid) => {
+                if let Ok(uuid) = Uuid::parse_str(&uuid) {
+                    self.remove(uuid);
+                }
+            }
+            Op::Flip(_) => {}
+            Op::PutChannel {
+                name,
+                config,
+                managed,
+            } => match serde_json::from_str::<Value>(&config)
+                .map_err(|e| e.to_string())
+                .and_then(|v| ChannelKind::from_json(&v))
+            {
+                Ok(kind) => {
+                    self.channels.insert(name, ChannelEntry { kind, managed });
+                }
+                Err(e) => super::log::warn(
+                    "replay",
+                    format!("cannot read channel {name} as another node stored it: {e}"),
+                )
+                .emit(),
+            },
+            Op::DeleteChannel(name) => {
+                self.channels.remove(&name);
+            }
+            Op::Enqueue(row) => {
+                self.next_outbox_id = self.next_outbox_id.max(row.id + 1);
+                self.outbox.remove(row.id);
+                self.outbox.insert(Pending {
+                    row,
+                    seq: 0,
+                    in_flight: false,
+                    lease: None,
+                });
+            }
+            Op::Attempt(a) => {
+                if a.done {
+                    self.outbox.remove(a.id);
+                } else if let Some(mut pending) = self.outbox.remove(a.id) {
+                    pending.row.attempts = a.attempts;
+                    pending.row.next_attempt_ms = a.next_attempt_ms;
+                    pending.in_flight = false;
+                    pending.lease = None;
+                    self.outbox.insert(pending);
+                }
+            }
+            Op::Claim { id, node, until_ms } => {
+                if let Some(mut pending) = self.outbox.remove(id) {
+                    if node.is_empty() {
+                        pending.lease = None;
+                    } else {
+                        // Another node is sending it: this one waits for the lease's end.
+                        pending.row.next_attempt_ms = pending.row.next_attempt_ms.max(until_ms);
+                        pending.in_flight = false;
+                        pending.lease = Some((node, until_ms));
+                    }
+                    self.outbox.insert(pending);
+                }
+            }
+        }
+    }
+
+    fn replay_state(&mut self, uuid: &str, state: &str) {
+        let Ok(uuid) = Uuid::parse_str(uuid) else {
+            return;
+        };
+        match serde_json::from_str::<State>(state) {
+            Ok(state) => {
+                if let Some(entry) = self.checks.get_mut(&uuid) {
+                    entry.state = state;
+                    self.reschedule(uuid);
+                }
+            }
+            Err(e) => super::log::warn(
+                "replay",
+                format!("cannot read the state of check {uuid} as another node stored it: {e}"),
+            )
+            .emit(),
+        }
     }
 
     /// A wall-clock jump (seen against the monotonic clock) is treated like a restart:

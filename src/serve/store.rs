@@ -156,6 +156,10 @@ pub trait Store: Send + 'static {
     fn db_now_ms(&self) -> Option<i64> {
         None
     }
+    /// This node's name on a shared store (empty on a store of its own).
+    fn node(&self) -> String {
+        String::new()
+    }
 }
 
 /// A stored ping, as read back.
@@ -775,6 +779,22 @@ impl<S: Store> Store for FaultyStore<S> {
     fn rollback(&mut self) {
         self.inner.rollback()
     }
+
+    fn shared(&self) -> bool {
+        self.inner.shared()
+    }
+
+    fn catch_up(&mut self) -> Result<Vec<Op>> {
+        self.inner.catch_up()
+    }
+
+    fn db_now_ms(&self) -> Option<i64> {
+        self.inner.db_now_ms()
+    }
+
+    fn node(&self) -> String {
+        self.inner.node()
+    }
 }
 
 /// A store in memory that can be told to fail: for tests of what a failed write
@@ -826,5 +846,117 @@ impl Store for MemoryStore {
 
     fn rollback(&mut self) {
         self.group.clear();
+    }
+}
+
+/// Several nodes' stores over one change log in memory, with one write lock: what the
+/// PostgreSQL store does for the multi-node logic, for tests that need no database.
+#[derive(Clone, Default)]
+pub struct SharedLog {
+    inner: Arc<(Mutex<SharedLogState>, std::sync::Condvar)>,
+}
+
+#[derive(Default)]
+struct SharedLogState {
+    locked: bool,
+    /// (seq, node, operations), in commit order.
+    changes: Vec<(i64, String, Vec<Op>)>,
+}
+
+impl SharedLog {
+    /// A store of this log for node `node`, caught up to now.
+    pub fn store(&self, node: &str) -> SharedMemoryStore {
+        let last = self.lock().changes.last().map_or(0, |c| c.0);
+        SharedMemoryStore {
+            log: self.clone(),
+            node: node.to_string(),
+            last,
+            pending: Vec::new(),
+            holding: false,
+        }
+    }
+
+    /// Every operation committed by any node, in order.
+    pub fn committed(&self) -> Vec<Op> {
+        self.lock()
+            .changes
+            .iter()
+            .flat_map(|c| c.2.iter().cloned())
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SharedLogState> {
+        self.inner.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// One node's side of a [`SharedLog`].
+pub struct SharedMemoryStore {
+    log: SharedLog,
+    node: String,
+    last: i64,
+    pending: Vec<Vec<Op>>,
+    holding: bool,
+}
+
+impl Store for SharedMemoryStore {
+    fn begin(&mut self) -> Result<()> {
+        let (lock, freed) = &*self.log.inner;
+        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while state.locked {
+            state = freed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        state.locked = true;
+        self.holding = true;
+        Ok(())
+    }
+
+    fn apply(&mut self, ops: &[Op]) -> Result<()> {
+        self.pending.push(ops.to_vec());
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        let mut state = self.log.lock();
+        for ops in self.pending.drain(..) {
+            let seq = state.changes.last().map_or(0, |c| c.0) + 1;
+            state.changes.push((seq, self.node.clone(), ops));
+            self.last = seq;
+        }
+        state.locked = false;
+        self.holding = false;
+        self.log.inner.1.notify_all();
+        Ok(())
+    }
+
+    fn rollback(&mut self) {
+        self.pending.clear();
+        if self.holding {
+            self.log.lock().locked = false;
+            self.holding = false;
+            self.log.inner.1.notify_all();
+        }
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn catch_up(&mut self) -> Result<Vec<Op>> {
+        let state = self.log.lock();
+        let mut ops = Vec::new();
+        let last = self.last;
+        for (seq, _, change) in state.changes.iter().filter(|c| c.0 > last) {
+            // What travels between nodes is what the wire format carries.
+            if let Some(text) = super::wire::encode(change) {
+                ops.extend(super::wire::decode(&text)?);
+            }
+            self.last = *seq;
+        }
+        Ok(ops)
+    }
+
+    fn node(&self) -> String {
+        self.node.clone()
     }
 }

@@ -381,7 +381,7 @@ pub(super) async fn create_channel(State(app): State<Arc<App>>, body: Body) -> A
             if reg.channels.contains_key(&name) {
                 return false;
             }
-            reg.put_channel(&name, kind, false, ops);
+            reg.put_channel(&name, kind.clone(), false, ops);
             true
         })
         .await
@@ -440,7 +440,7 @@ pub(super) async fn patch_channel(
             }
             Some(_) => {}
         }
-        reg.put_channel(&name, kind, current.managed, ops);
+        reg.put_channel(&name, kind.clone(), current.managed, ops);
         Ok::<(), ApiError>(())
     })
     .await

@@ -69,8 +69,27 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/ping/", any(ping::ping))
         .route("/ping/", any(ping::ping))
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(app.clone(), sync_first))
         .layer(middleware::from_fn_with_state(app.clone(), guard::guard))
         .with_state(app)
+}
+
+/// The longest a request waits for this node to read what other nodes committed;
+/// past it (the database is slow or gone) it is answered from memory.
+const SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// On a shared database: every request (but `/healthz` and `/metrics`, which speak of
+/// this node) first brings memory up to date, so what another node answered a moment
+/// ago is seen here too.
+async fn sync_first(
+    State(app): State<Arc<App>>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    if app.shared() && !matches!(request.uri().path(), "/healthz" | "/metrics") {
+        let _ = tokio::time::timeout(SYNC_WAIT, app.sync()).await;
+    }
+    next.run(request).await
 }
 
 /// `{"error": "..."}` with a status.
@@ -186,8 +205,43 @@ async fn render_metrics(app: &App) -> String {
         "hb_alerts_total{{result=\"failed\"}} {}",
         app.metrics.alerts_failed.load(Ordering::Relaxed)
     );
+    node_metrics(app, &mut out);
     crate::serve::web::per_check_metrics(app, &mut out).await;
     out
+}
+
+/// This node's gauges: who it is, whether it reaches the database, the deliveries it
+/// holds leases on, and the outbox's backlog.
+fn node_metrics(app: &App, out: &mut String) {
+    let (backlog, leased) = {
+        let reg = app.registry();
+        (reg.outbox.len(), reg.leased_in_flight().len())
+    };
+    let node = if app.shared() { app.node.as_str() } else { "" };
+    let node = node.replace('\\', "\\\\").replace('"', "\\\"");
+    let _ = writeln!(
+        out,
+        "# HELP hb_node_info This node (its name when several share a PostgreSQL database).\n# TYPE hb_node_info gauge\nhb_node_info{{node=\"{node}\"}} 1"
+    );
+    let reachable = !app.shared() || app.commits.reachable.load(Ordering::SeqCst);
+    let _ = writeln!(
+        out,
+        "# HELP hb_node_db_reachable Whether this node's last read or write of the database succeeded.\n# TYPE hb_node_db_reachable gauge\nhb_node_db_reachable {}",
+        u8::from(reachable)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hb_node_leases_held Deliveries this node holds a lease on and is sending.\n# TYPE hb_node_leases_held gauge\nhb_node_leases_held {leased}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hb_outbox_backlog Deliveries not yet done (waiting, retrying or in flight).\n# TYPE hb_outbox_backlog gauge\nhb_outbox_backlog {backlog}"
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hb_node_conflicts_total Changes made again because another node's change overtook them.\n# TYPE hb_node_conflicts_total counter\nhb_node_conflicts_total {}",
+        app.commits.conflicts.load(Ordering::Relaxed)
+    );
 }
 
 /// Index of a ping kind in the metrics counters.

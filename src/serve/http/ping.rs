@@ -328,11 +328,11 @@ pub(crate) async fn ping(
             let ping = Ping {
                 kind,
                 exit_code,
-                rid,
+                rid: rid.clone(),
                 at: now,
             };
             let effective = ping.effective_kind();
-            reg.ping(uuid, &ping, meta, ops);
+            reg.ping(uuid, &ping, meta.clone(), ops);
             match created {
                 Some(uuid) => Recorded::Created(effective, uuid),
                 None => Recorded::Pinged(effective),
