@@ -95,6 +95,22 @@ pub struct DownPeriod {
     pub escalated: usize,
     /// Channels named by escalation steps taken; they hear the recovery too.
     pub extra_channels: Vec<String>,
+    /// The first `down` alert of this period, held back: by a maintenance window (it
+    /// goes when the window ends) or by a dependency that is down (it goes when the
+    /// dependency recovers, is paused or is deleted). Repeats wait too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
+}
+
+/// Why a `down` alert is held, and since when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Held {
+    /// `dependency <name> down` or `maintenance <name>`.
+    pub reason: String,
+    pub at: Timestamp,
+    /// The dependency's name (else a maintenance window holds it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependency: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -199,6 +215,8 @@ pub struct Outcome {
     pub alerts: Vec<Alert>,
     /// The finished run's duration in seconds, when this ping ended a known run.
     pub duration: Option<f64>,
+    /// Alerts held back (not sent), each with why: the notification list shows them.
+    pub held: Vec<(Alert, String)>,
 }
 
 fn plus(t: Timestamp, d: Duration) -> Timestamp {
@@ -276,7 +294,7 @@ impl State {
             return (Status::Paused, None, None);
         }
         if let Some(run) = self.open_run() {
-            let alert_at = self.held(plus(run.start, s.max_runtime()));
+            let alert_at = self.held(s, plus(run.start, s.max_runtime()));
             return (Status::Running, self.next_due(s), Some(alert_at));
         }
         match self.health {
@@ -286,7 +304,7 @@ impl State {
                 let Some(next_due) = self.next_due(s) else {
                     return (Status::Up, None, None);
                 };
-                let alert_at = self.held(plus(next_due, s.grace()));
+                let alert_at = self.held(s, plus(next_due, s.grace()));
                 if now >= alert_at {
                     // Missed, and the engine has not ticked yet: down shows no times.
                     return (Status::Down, None, None);
@@ -301,11 +319,56 @@ impl State {
         }
     }
 
-    fn held(&self, t: Timestamp) -> Timestamp {
-        match self.hold_until {
+    /// When a deadline at `t` may alert: not before `hold_until` (after a restart), and,
+    /// when it falls inside a maintenance window, at the window's end plus the grace.
+    fn held(&self, s: &Settings, t: Timestamp) -> Timestamp {
+        let t = match self.hold_until {
             Some(hold) if hold > t => hold,
             _ => t,
+        };
+        s.after_maintenance(t, s.grace())
+    }
+
+    /// When a held `down` alert may go (a maintenance hold: the window's end; a
+    /// dependency's hold: never by time).
+    fn held_until(&self, s: &Settings) -> Option<Timestamp> {
+        let held = self.down.as_ref()?.held.as_ref()?;
+        if held.dependency.is_some() {
+            return None;
         }
+        Some(s.maintenance_at(held.at).map_or(held.at, |(_, end)| end))
+    }
+
+    /// Holds the first `down` alert of the current down period (the registry decides).
+    pub fn hold(&mut self, reason: String, dependency: Option<String>, at: Timestamp) {
+        if let Some(down) = self.down.as_mut() {
+            down.held = Some(Held {
+                reason,
+                at,
+                dependency,
+            });
+        }
+    }
+
+    /// Sends the held `down` alert now, if the check is still down.
+    pub fn release(&mut self, now: Timestamp) -> Outcome {
+        let mut out = Outcome::default();
+        if self.health != Health::Down {
+            return out;
+        }
+        if let Some(down) = self.down.as_mut()
+            && down.held.take().is_some()
+        {
+            down.last_alert = now;
+            out.alerts.push(Alert {
+                event: "down",
+                reason: Some(down.reason.clone()),
+                repeat: 0,
+                at: now,
+                targets: Targets::Check,
+            });
+        }
+        out
     }
 
     /// The earliest instant at which `tick` has something to do.
@@ -320,19 +383,26 @@ impl State {
             return None;
         }
         if let Some(run) = self.open_run() {
-            consider(self.held(plus(run.start, s.max_runtime())));
+            consider(self.held(s, plus(run.start, s.max_runtime())));
             if let (false, Some(threshold)) = (run.slow_alerted, self.slow_after(s)) {
                 consider(plus(run.start, threshold));
             }
         } else if let (Health::Up, Some(next_due)) = (self.health, self.next_due(s)) {
-            consider(self.held(plus(next_due, s.grace())));
+            consider(self.held(s, plus(next_due, s.grace())));
         }
         if let (Health::Down, Some(down)) = (self.health, &self.down) {
-            if let Some(realert) = s.realert {
-                consider(plus(down.last_alert, realert));
-            }
-            if let Some(step) = s.escalation.get(down.escalated) {
-                consider(plus(down.since, step.after));
+            if down.held.is_some() {
+                if let Some(until) = self.held_until(s) {
+                    consider(until);
+                }
+            } else {
+                // Repeats and escalations wait for the end of a maintenance window.
+                if let Some(realert) = s.realert {
+                    consider(s.after_maintenance(plus(down.last_alert, realert), Duration::ZERO));
+                }
+                if let Some(step) = s.escalation.get(down.escalated) {
+                    consider(s.after_maintenance(plus(down.since, step.after), Duration::ZERO));
+                }
             }
         }
         earliest
@@ -363,6 +433,7 @@ impl State {
             last_alert: at,
             escalated: 0,
             extra_channels: Vec::new(),
+            held: None,
         });
     }
 
@@ -565,18 +636,33 @@ impl State {
                     r.slow_alerted = true;
                 }
             }
-            if now >= self.held(plus(run.start, s.max_runtime())) {
+            if now >= self.held(s, plus(run.start, s.max_runtime())) {
                 if let Some(r) = self.run.as_mut() {
                     r.stuck = true;
                 }
                 self.go_down(now, "stuck".into(), &mut out);
             }
         } else if let (Health::Up, Some(next_due)) = (self.health, self.next_due(s))
-            && now >= self.held(plus(next_due, s.grace()))
+            && now >= self.held(s, plus(next_due, s.grace()))
         {
             self.go_down(now, "missed".into(), &mut out);
         }
-        if self.health == Health::Down
+        if self.health == Health::Down && self.down.as_ref().is_some_and(|d| d.held.is_some()) {
+            // A maintenance hold ends with its window (unless another follows).
+            if let Some(until) = self.held_until(s)
+                && now >= until
+            {
+                if s.maintenance_at(now).is_some() {
+                    if let Some(held) = self.down.as_mut().and_then(|d| d.held.as_mut()) {
+                        held.at = now;
+                    }
+                } else {
+                    let released = self.release(now);
+                    out.alerts.extend(released.alerts);
+                }
+            }
+        } else if self.health == Health::Down
+            && s.maintenance_at(now).is_none()
             && let Some(down) = self.down.as_mut()
         {
             if let Some(realert) = s.realert
