@@ -447,7 +447,10 @@ impl State {
             to: Health::Up,
             reason: "success".into(),
         });
-        if self.health == Health::Down {
+        // A recovery is news only to those who heard of the failure: not after a held
+        // `down` alert.
+        let held = self.down.as_ref().is_some_and(|d| d.held.is_some());
+        if self.health == Health::Down && !held {
             let extra = self
                 .down
                 .take()
