@@ -48,6 +48,11 @@ fn db_down_then_app(hb: &InProcess, receiver: &Receiver) -> (String, String) {
     assert_eq!(receiver.count(), 1, "app's alert is held");
     let check = get(&hb.url(&format!("/api/v1/heartbeats/{app}"))).json();
     assert_eq!(check["status"], "down");
+    let page = get(&hb.url(&format!("/checks/{app}"))).body;
+    assert!(
+        page.contains("Depends on") && page.contains("<code>db</code>"),
+        "{page}"
+    );
     let flips = get(&hb.url(&format!("/api/v1/heartbeats/{app}/flips"))).json();
     assert_eq!(
         flips["flips"][0]["reason"],

@@ -80,6 +80,11 @@ fn a_deadline_inside_a_window_moves_to_its_end_plus_grace() {
         get(&hb.url("/api/v1/maintenance/upgrade")).json()["until"],
         "2026-03-01T14:00:00Z"
     );
+    let page = get(&hb.url(&format!("/checks/{uuid}"))).body;
+    assert!(
+        page.contains("In window <code>upgrade</code>") && page.contains("2026-03-01T14:00:00Z"),
+        "{page}"
+    );
     hb.advance(Duration::from_secs(3899)); // 14:09:59
     hb.settle();
     assert_eq!(

@@ -1278,6 +1278,76 @@ mod tests {
         );
     }
 
+    fn with_window(mut s: Settings, window: serde_json::Value) -> Settings {
+        let spec = crate::serve::maintenance::parse_spec(window).unwrap();
+        let w =
+            crate::serve::maintenance::Window::from_spec(&spec, t("2026-01-01T00:00:00Z")).unwrap();
+        s.windows.push(std::sync::Arc::new(w));
+        s
+    }
+
+    #[test]
+    fn a_deadline_inside_a_window_moves_to_its_end_plus_grace() {
+        let s = with_window(
+            settings(json!({})),
+            json!({"name": "w", "checks": ["job"], "start": "2026-01-01T01:00:00Z", "end": "2026-01-01T02:00:00Z"}),
+        );
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:00Z"));
+        // Due 01:00, alert at 01:10: inside, so 02:00 + 10m.
+        assert_eq!(st.next_deadline(&s), Some(t("2026-01-01T02:10:00Z")));
+        let (status, next_due, alert_at) = st.view(&s, t("2026-01-01T01:30:00Z"));
+        assert_eq!(status, Status::Late);
+        assert_eq!(next_due, Some(t("2026-01-01T01:00:00Z")));
+        assert_eq!(alert_at, Some(t("2026-01-01T02:10:00Z")));
+        assert!(st.tick(&s, t("2026-01-01T01:10:00Z")).alerts.is_empty());
+        let out = st.tick(&s, t("2026-01-01T02:10:00Z"));
+        assert_eq!(events(&out), vec![("down", Some("missed".into()), 0)]);
+        assert!(crate::serve::maintenance::in_maintenance(
+            &s,
+            t("2026-01-01T01:00:00Z")
+        ));
+        assert!(!crate::serve::maintenance::in_maintenance(
+            &s,
+            t("2026-01-01T02:00:00Z")
+        ));
+    }
+
+    #[test]
+    fn a_held_alert_goes_at_the_windows_end_and_repeats_wait() {
+        let s = with_window(
+            settings(json!({"realert": "10m"})),
+            json!({"name": "w", "checks": ["job"], "start": "2026-01-01T00:00:00Z", "end": "2026-01-01T01:00:00Z"}),
+        );
+        let mut st = State::default();
+        let out = st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:10:00Z"));
+        assert_eq!(events(&out), vec![("down", Some("failed".into()), 0)]);
+        // The registry decides to hold it (the window is open).
+        st.hold("maintenance w".into(), None, t("2026-01-01T00:10:00Z"));
+        assert_eq!(st.next_deadline(&s), Some(t("2026-01-01T01:00:00Z")));
+        assert!(st.tick(&s, t("2026-01-01T00:30:00Z")).alerts.is_empty());
+        let out = st.tick(&s, t("2026-01-01T01:00:00Z"));
+        assert_eq!(events(&out), vec![("down", Some("failed".into()), 0)]);
+        assert_eq!(st.next_deadline(&s), Some(t("2026-01-01T01:10:00Z")));
+        // A check that recovers while its alert is held alerts nobody.
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:10:00Z"));
+        st.hold(
+            "dependency db down".into(),
+            Some("db".into()),
+            t("2026-01-01T00:10:00Z"),
+        );
+        assert_eq!(
+            st.next_deadline(&s),
+            None,
+            "a dependency's hold waits for it"
+        );
+        let out = st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:20:00Z"));
+        assert!(out.alerts.is_empty());
+        assert_eq!(st.health, Health::Up);
+        assert_eq!(st.release(t("2026-01-01T00:30:00Z")), Outcome::default());
+    }
+
     #[test]
     fn median_of_even_and_odd_counts() {
         assert_eq!(median(&[]), None);
