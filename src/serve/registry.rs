@@ -1793,6 +1793,44 @@ mod tests {
     }
 
     #[test]
+    fn undo_takes_a_window_back_out_and_the_checks_deadlines_with_it() {
+        let mut reg = Registry::default();
+        let now = t("2026-01-01T00:00:00Z");
+        let mut ops = Vec::new();
+        reg.begin_change(1);
+        let spec = crate::serve::check::parse_spec(
+            json!({"name": "job", "interval": "1h", "grace_period": "10m"}),
+        )
+        .unwrap();
+        let uuid = reg.create(&spec, now, false, &mut ops).unwrap();
+        let ping = Ping {
+            kind: crate::serve::status::PingKind::Success,
+            exit_code: None,
+            rid: None,
+            at: now,
+        };
+        reg.ping(uuid, &ping, PingMeta::default(), &mut ops);
+        reg.end_change();
+        assert_eq!(reg.next_deadline(), Some(t("2026-01-01T01:10:00Z")));
+        reg.begin_change(2);
+        let window = maintenance::parse_spec(json!({"name": "w", "checks": ["job"],
+            "start": "2026-01-01T01:00:00Z", "end": "2026-01-01T02:00:00Z"}))
+        .unwrap();
+        let window = Window::from_spec(&window, now).unwrap();
+        reg.check_window_targets(&window).unwrap();
+        ops.clear();
+        reg.put_window("w", window, false, &mut ops);
+        assert!(matches!(ops[0], Op::PutWindow { .. }));
+        let undo = reg.end_change();
+        assert!(undo.keys().contains(&Key::Window("w".into())));
+        assert_eq!(reg.next_deadline(), Some(t("2026-01-01T02:10:00Z")));
+        reg.undo(undo);
+        assert!(reg.windows.is_empty());
+        assert!(reg.checks[&uuid].settings.windows.is_empty());
+        assert_eq!(reg.next_deadline(), Some(t("2026-01-01T01:10:00Z")));
+    }
+
+    #[test]
     fn undo_puts_back_checks_channels_and_deliveries() {
         let mut reg = Registry::default();
         let now = t("2026-01-01T00:00:00Z");
