@@ -25,6 +25,8 @@ mod serve_alerts;
 mod serve_api;
 mod serve_changes;
 mod serve_conn;
+mod serve_dependencies;
+mod serve_maintenance;
 mod serve_openapi;
 mod serve_trust;
 mod serve_web;

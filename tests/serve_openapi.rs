@@ -132,6 +132,9 @@ impl Probe {
                 json(json!({"name": "probe2", "kind": "webhook", "url": self.webhook}))
             }
             "updateChannel" => json(json!({"method": "PUT"})),
+            "createMaintenance" => json(json!({"name": "probe", "checks": ["OpenAPI probe"],
+                "start": "2030-01-01T00:00:00Z", "end": "2030-01-01T01:00:00Z"})),
+            "updateMaintenance" => json(json!({"end": "2030-01-01T02:00:00Z"})),
             "planConfig" => Some((
                 "[[check]]\nname = \"planned\"\ninterval = \"1h\"\n".into(),
                 "application/toml",

@@ -204,6 +204,10 @@ pub struct CheckSpec {
     /// Left out when unset, as `slow_min`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manual_resume: Option<bool>,
+    /// Checks (by name) this one depends on: while one of them is down, this check's
+    /// `down` alert is held. Left out when unset, as `slow_min`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -241,6 +245,22 @@ pub struct Settings {
     pub manual_resume: bool,
     /// Declared in the config file.
     pub managed: bool,
+    /// Checks (by name) this one depends on.
+    pub depends_on: Vec<String>,
+    /// The maintenance windows that apply to this check (filled in by the registry).
+    pub windows: Vec<std::sync::Arc<super::maintenance::Window>>,
+}
+
+/// Most dependencies a check may name.
+pub const DEPENDS_ON_MAX: usize = 50;
+
+/// A duration given as input, from `min` to [`MAX_DURATION`].
+pub fn parse_duration(
+    input: &DurationInput,
+    field: &str,
+    min: Duration,
+) -> Result<Duration, String> {
+    input.parse(field, min, Mode::Strict)
 }
 
 /// `field: N characters given; at most MAX are accepted` when `text` is too long.
@@ -476,6 +496,19 @@ impl Settings {
                 "slow_factor: {slow_factor:?} is not accepted; give a number above 1 and at most 1000, e.g. 3"
             ));
         };
+        let depends_on = spec.depends_on.clone().unwrap_or_default();
+        if strict {
+            check_count("depends_on", "checks", depends_on.len(), DEPENDS_ON_MAX)?;
+            for dep in &depends_on {
+                check_length("depends_on", dep, NAME_MAX)?;
+            }
+        }
+        if depends_on.iter().any(|d| d.trim() == name) {
+            return Err(format!(
+                "depends_on: {} names the check itself; a check cannot depend on itself, remove it",
+                quote(&name)
+            ));
+        }
         let default_grace = default_grace(schedule.period(now));
         Ok(Settings {
             uuid,
@@ -498,6 +531,8 @@ impl Settings {
             slow_min,
             manual_resume: spec.manual_resume.unwrap_or(false),
             managed,
+            depends_on,
+            windows: Vec::new(),
         })
     }
 
@@ -536,7 +571,27 @@ impl Settings {
             min_duration: self.min_duration.map(text),
             slow_min: self.slow_min.map(text),
             manual_resume: self.manual_resume.then_some(true),
+            depends_on: (!self.depends_on.is_empty()).then(|| self.depends_on.clone()),
         }
+    }
+
+    /// The maintenance window active at `t` for this check: its name and when the
+    /// maintenance ends (windows that follow on without a gap count as one).
+    pub fn maintenance_at(&self, t: Timestamp) -> Option<(String, Timestamp)> {
+        super::maintenance::active(&self.windows, t)
+    }
+
+    /// `t`, or, when it falls inside maintenance, the maintenance's end plus `extra`
+    /// (again, if that falls inside another window).
+    pub fn after_maintenance(&self, t: Timestamp, extra: Duration) -> Timestamp {
+        let mut t = t;
+        for _ in 0..16 {
+            match self.maintenance_at(t) {
+                Some((_, end)) => t = super::maintenance::plus(end, extra),
+                None => break,
+            }
+        }
+        t
     }
 
     /// The check as the API shows it.
@@ -578,6 +633,11 @@ impl Settings {
             "slow_min": fmt(self.slow_min()),
             "min_duration": opt(self.min_duration),
             "manual_resume": self.manual_resume,
+            "depends_on": self.depends_on,
+            "maintenance": self.maintenance_at(now).map(|(name, until)| json!({
+                "name": name,
+                "until": rfc3339(until),
+            })),
             "status": status.as_str(),
             "last_ping": time(state.last_ping),
             "last_start": time(state.run.as_ref().map(|r| r.start)),

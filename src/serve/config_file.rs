@@ -40,6 +40,8 @@ struct File {
     channel: Vec<toml::Spanned<toml::Table>>,
     #[serde(default)]
     check: Vec<toml::Spanned<toml::Table>>,
+    #[serde(default)]
+    maintenance: Vec<toml::Spanned<toml::Table>>,
 }
 
 /// The file, read and validated.
@@ -66,6 +68,9 @@ pub struct ServeFile {
     /// the final settings are made when the file is applied).
     pub channels: Vec<(String, Value)>,
     pub checks: Vec<CheckSpec>,
+    /// `[[maintenance]]` windows (whether their checks and tags exist is the
+    /// registry's to say).
+    pub windows: Vec<super::maintenance::WindowSpec>,
 }
 
 /// Where a value `inf` or `nan` (signed or not) is written, if anywhere.
@@ -356,6 +361,53 @@ pub fn parse(text: &str, now: jiff::Timestamp) -> Result<ServeFile, Problem> {
         }
         checks.push(spec);
     }
+    // A cycle among the file's own checks (a dependency on a check the monitor has is
+    // checked when the file is applied).
+    let edges: std::collections::BTreeMap<String, Vec<String>> = checks
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone().unwrap_or_default().trim().to_string(),
+                c.depends_on.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    for (index, spec) in checks.iter().enumerate() {
+        let name = spec.name.clone().unwrap_or_default();
+        if spec.depends_on.as_ref().is_some_and(|d| !d.is_empty())
+            && let Some(path) = super::maintenance::cycle_through(name.trim(), &edges)
+        {
+            return Err(Problem::at(
+                lines.line("check", index, "depends_on").unwrap_or(1),
+                format!(
+                    "[[check]] {name:?}: {}",
+                    super::maintenance::cycle_error(&path)
+                ),
+            ));
+        }
+    }
+    let mut windows: Vec<super::maintenance::WindowSpec> = Vec::new();
+    for (index, table) in file.maintenance.into_iter().enumerate() {
+        let span = table.span();
+        let at = |message: &str| {
+            lines
+                .line_for("maintenance", index, message)
+                .unwrap_or_else(|| line_of(text, span.start))
+        };
+        let value = serde_json::to_value(table.into_inner()).unwrap_or(Value::Null);
+        let spec = super::maintenance::parse_spec(value)
+            .map_err(|e| Problem::at(at(&e), format!("[[maintenance]]: {e}")))?;
+        let name = spec.name.clone().unwrap_or_default();
+        super::maintenance::Window::from_spec(&spec, now)
+            .map_err(|e| Problem::at(at(&e), format!("[[maintenance]] {name:?}: {e}")))?;
+        if windows.iter().any(|w| w.name == spec.name) {
+            return Err(Problem::at(
+                at("name"),
+                format!("[[maintenance]] {name:?} is declared twice"),
+            ));
+        }
+        windows.push(spec);
+    }
     Ok(ServeFile {
         ping_key: file.ping_key,
         listen: file.listen,
@@ -377,6 +429,7 @@ pub fn parse(text: &str, now: jiff::Timestamp) -> Result<ServeFile, Problem> {
         admins: file.admins.unwrap_or_default(),
         channels,
         checks,
+        windows,
     })
 }
 

@@ -47,7 +47,40 @@ pub fn render(reg: &Registry, with_secrets: bool) -> String {
         .iter()
         .map(|(n, e)| (n.as_str(), &e.kind))
         .collect();
-    render_parts(&checks, &channels, with_secrets)
+    let mut out = render_parts(&checks, &channels, with_secrets);
+    for entry in reg.windows.values() {
+        out.push_str("\n[[maintenance]]\n");
+        write_table(&mut out, &window_table(&entry.window));
+    }
+    out
+}
+
+/// The keys of a `[[maintenance]]` table in the order they are written.
+const WINDOW_KEYS: [&str; 9] = [
+    "name",
+    "checks",
+    "tags",
+    "start",
+    "end",
+    "cron",
+    "oncalendar",
+    "duration",
+    "tz",
+];
+
+/// A maintenance window as a `[[maintenance]]` table.
+pub fn window_table(window: &super::maintenance::Window) -> Vec<(String, Value)> {
+    let Ok(Value::Object(mut map)) = serde_json::to_value(window.to_spec()) else {
+        return Vec::new();
+    };
+    let mut table = Vec::new();
+    for key in WINDOW_KEYS {
+        if let Some(value) = map.remove(key).filter(|v| !v.is_null()) {
+            table.push((key.to_string(), value));
+        }
+    }
+    table.extend(map);
+    table
 }
 
 /// The export of these checks and channels.

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod export;
 pub mod http;
 pub mod log;
+pub mod maintenance;
 pub mod notify;
 pub mod outbox;
 pub mod plan;
@@ -356,8 +357,9 @@ impl Server {
 pub async fn apply_declared(app: &App, declared: &ServeFile) -> Result<()> {
     let (problems, as_declared) = app
         .change(|reg, now, ops| {
-            let problems =
+            let mut problems =
                 reg.apply_config(declared.channels.clone(), declared.checks.clone(), now, ops);
+            problems.extend(reg.apply_windows(declared.windows.clone(), now, ops));
             // The file's channels as the file now has them: their destinations are the
             // host owner's word (private addresses allowed).
             let as_declared: std::collections::BTreeMap<_, _> = declared

@@ -35,7 +35,9 @@ pub fn plan(reg: &Registry, file: &ServeFile, now: jiff::Timestamp) -> Plan {
     let mut after = reg.scratch_copy();
     let mut ops = Vec::new();
     after.begin_change(0);
-    let problems = after.apply_config(file.channels.clone(), file.checks.clone(), now, &mut ops);
+    let mut problems =
+        after.apply_config(file.channels.clone(), file.checks.clone(), now, &mut ops);
+    problems.extend(after.apply_windows(file.windows.clone(), now, &mut ops));
     after.end_change();
     let mut plan = Plan {
         problems,
@@ -109,6 +111,32 @@ pub fn plan(reg: &Registry, file: &ServeFile, now: jiff::Timestamp) -> Plan {
                     plan.change.push(json!({
                         "type": "check", "name": s.name, "uuid": uuid, "changes": changes,
                     }));
+                }
+            }
+        }
+    }
+    for (name, new) in &after.windows {
+        let spec = |w: &super::maintenance::Window| {
+            serde_json::to_value(w.to_spec()).unwrap_or(Value::Null)
+        };
+        let entry = |changes: Option<Map<String, Value>>| {
+            let mut e = json!({"type": "window", "name": name});
+            if let Some(changes) = changes {
+                e["changes"] = Value::Object(changes);
+            }
+            e
+        };
+        match reg.windows.get(name) {
+            None => plan.create.push(entry(None)),
+            Some(old) if old.managed && !new.managed => plan.unmanage.push(entry(None)),
+            Some(old) => {
+                let (before, now_spec) = (spec(&old.window), spec(&new.window));
+                let mut changes = differences(&before, &now_spec, &before, &now_spec);
+                if !old.managed && new.managed {
+                    changes.insert("managed".into(), json!({"from": false, "to": true}));
+                }
+                if !changes.is_empty() {
+                    plan.change.push(entry(Some(changes)));
                 }
             }
         }

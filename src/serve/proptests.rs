@@ -1151,6 +1151,7 @@ fn wild_state() -> impl Strategy<Value = State> {
                 last_alert,
                 escalated,
                 extra_channels: vec!["pager".into()],
+                held: None,
             },
         ),
     );

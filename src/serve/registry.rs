@@ -9,11 +9,13 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use uuid::Uuid;
 
 use super::check::{CheckSpec, Settings, merge_patch, parse_spec};
+use super::maintenance::{self, Window, WindowSpec};
 use super::notify::{ChannelKind, Event};
-use super::status::{Alert, Outcome, Ping, State, Targets};
+use super::status::{Alert, Health, Outcome, Ping, State, Targets};
 use super::store::{AttemptRow, CheckRow, FlipRow, Op, OutboxRow, PingRow, Snapshot};
 
 #[derive(Clone)]
@@ -26,6 +28,13 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub struct ChannelEntry {
     pub kind: ChannelKind,
+    pub managed: bool,
+}
+
+/// A maintenance window and whether the config file declares it.
+#[derive(Debug, Clone)]
+pub struct WindowEntry {
+    pub window: Arc<Window>,
     pub managed: bool,
 }
 
@@ -50,12 +59,14 @@ pub enum Key {
     /// What a check's or channel's settings are: names, channels, everything a
     /// change to the configuration reads (shared stores order such changes).
     Config,
+    Window(String),
 }
 
 enum UndoStep {
     Check(Uuid, Option<Box<Entry>>),
     State(Uuid, Box<State>),
     Channel(String, Option<ChannelEntry>),
+    Window(String, Option<WindowEntry>),
     Outbox(i64, Option<Pending>),
     PublicBase(String),
 }
@@ -248,6 +259,11 @@ pub struct Registry {
     by_slug: HashMap<String, Uuid>,
     by_name: HashMap<String, Uuid>,
     pub channels: BTreeMap<String, ChannelEntry>,
+    /// Maintenance windows by name.
+    pub windows: BTreeMap<String, WindowEntry>,
+    /// While the config file is applied, dependencies are checked once for the whole
+    /// file (a check may name one declared further down).
+    defer_dependencies: bool,
     deadlines: BTreeSet<(Timestamp, Uuid)>,
     deadline_of: HashMap<Uuid, Timestamp>,
     /// Checks in the list's order (created, name, uuid), for reads in slices.
@@ -264,6 +280,14 @@ pub struct Registry {
     /// This node's name on a shared store (empty on a store of its own): deliveries
     /// are leased to it before they are sent.
     pub node: String,
+}
+
+/// A window as stored.
+fn stored_window(spec: &str) -> Result<Window, String> {
+    serde_json::from_str::<Value>(spec)
+        .map_err(|e| e.to_string())
+        .and_then(maintenance::parse_spec)
+        .and_then(|spec| Window::from_stored(&spec))
 }
 
 /// A check's place in the list: (created, name, uuid).
@@ -302,6 +326,24 @@ impl Registry {
             public_base,
             ..Registry::default()
         };
+        for (name, spec, managed) in snapshot.windows {
+            match stored_window(&spec) {
+                Ok(window) => {
+                    reg.windows.insert(
+                        name,
+                        WindowEntry {
+                            window: Arc::new(window),
+                            managed,
+                        },
+                    );
+                }
+                Err(e) => super::log::warn(
+                    "load",
+                    format!("skipping stored maintenance window {name}: {e}"),
+                )
+                .emit(),
+            }
+        }
         for row in snapshot.checks {
             let loaded = serde_json::from_str::<Value>(&row.spec)
                 .map_err(|e| e.to_string())
@@ -365,6 +407,14 @@ impl Registry {
     /// change on without touching this registry (`hb config plan`).
     pub fn scratch_copy(&self) -> Registry {
         Registry::from_parts(self.checks.values().cloned(), self.channels.clone())
+            .with_windows(self.windows.clone())
+    }
+
+    /// This registry with these maintenance windows.
+    pub fn with_windows(mut self, windows: BTreeMap<String, WindowEntry>) -> Registry {
+        self.windows = windows;
+        self.refresh_windows();
+        self
     }
 
     /// A registry of these checks and channels alone (no outbox, no journal).
@@ -398,7 +448,8 @@ impl Registry {
         (entries, next)
     }
 
-    fn insert(&mut self, entry: Entry) {
+    fn insert(&mut self, mut entry: Entry) {
+        entry.settings.windows = self.windows_for(&entry.settings);
         let uuid = entry.settings.uuid;
         self.order.insert(order_key(&entry));
         self.by_slug.insert(entry.settings.slug.clone(), uuid);
@@ -456,6 +507,17 @@ impl Registry {
                         self.channels.remove(&name);
                     }
                 },
+                UndoStep::Window(name, before) => {
+                    match before {
+                        Some(entry) => {
+                            self.windows.insert(name, entry);
+                        }
+                        None => {
+                            self.windows.remove(&name);
+                        }
+                    }
+                    self.refresh_windows();
+                }
                 UndoStep::Outbox(id, before) => {
                     self.outbox.remove(id);
                     if let Some(mut pending) = before {
@@ -491,6 +553,39 @@ impl Registry {
         self.journal
             .steps
             .push(UndoStep::Channel(name.to_string(), before));
+    }
+
+    fn save_window(&mut self, name: &str) {
+        let before = self.windows.get(name).cloned();
+        self.journal.keys.insert(Key::Window(name.to_string()));
+        self.journal.keys.insert(Key::Config);
+        self.journal
+            .steps
+            .push(UndoStep::Window(name.to_string(), before));
+    }
+
+    /// The windows that apply to a check.
+    fn windows_for(&self, settings: &Settings) -> Vec<Arc<Window>> {
+        self.windows
+            .values()
+            .filter(|w| w.window.applies_to(&settings.name, &settings.tags))
+            .map(|w| w.window.clone())
+            .collect()
+    }
+
+    /// Gives every check the windows that apply to it now, and re-queues its deadline.
+    fn refresh_windows(&mut self) {
+        let uuids: Vec<Uuid> = self.checks.keys().copied().collect();
+        for uuid in uuids {
+            let windows = match self.checks.get(&uuid) {
+                Some(entry) => self.windows_for(&entry.settings),
+                None => continue,
+            };
+            if let Some(entry) = self.checks.get_mut(&uuid) {
+                entry.settings.windows = windows;
+            }
+            self.reschedule(uuid);
+        }
     }
 
     fn save_outbox(&mut self, id: i64) {
@@ -561,7 +656,11 @@ impl Registry {
         let Some(entry) = self.checks.get_mut(&uuid) else {
             return;
         };
-        let outcome = entry.state.apply_ping(&entry.settings, ping);
+        let mut outcome = entry.state.apply_ping(&entry.settings, ping);
+        self.hold_alerts(uuid, &mut outcome);
+        let Some(entry) = self.checks.get_mut(&uuid) else {
+            return;
+        };
         // The state travels with the ping row: one page written per ping, not two.
         ops.push(Op::Ping(PingRow {
             check_uuid: uuid.to_string(),
@@ -611,7 +710,154 @@ impl Registry {
         for alert in &outcome.alerts {
             self.enqueue_alert(uuid, alert, body.clone(), now, ops);
         }
+        for (alert, reason) in &outcome.held {
+            self.record_suppressed(uuid, alert, reason, body.clone(), now, ops);
+        }
         self.reschedule(uuid);
+        // A check that is no longer down lets the alerts it held go.
+        if outcome
+            .flips
+            .iter()
+            .any(|f| f.from == Health::Down && f.to != Health::Down)
+            && let Some(name) = self.checks.get(&uuid).map(|e| e.settings.name.clone())
+        {
+            self.release_dependents(&name, now, ops);
+        }
+    }
+
+    /// Why a check's `down` alert at `at` must wait, if it must: a dependency that is
+    /// down, or a maintenance window; and the dependency's name.
+    fn hold_reason(&self, uuid: Uuid, at: Timestamp) -> Option<(String, Option<String>)> {
+        let entry = self.checks.get(&uuid)?;
+        for dep in &entry.settings.depends_on {
+            let down = self
+                .by_name
+                .get(dep)
+                .and_then(|u| self.checks.get(u))
+                .is_some_and(|d| d.state.health == Health::Down);
+            if down {
+                return Some((format!("dependency {dep} down"), Some(dep.clone())));
+            }
+        }
+        entry
+            .settings
+            .maintenance_at(at)
+            .map(|(name, _)| (format!("maintenance {name}"), None))
+    }
+
+    /// Holds back the first `down` alert of a down period while a dependency is down or a
+    /// maintenance window is open (the check still goes down); the flip's reason says
+    /// which dependency.
+    fn hold_alerts(&mut self, uuid: Uuid, outcome: &mut Outcome) {
+        let Some(i) = outcome
+            .alerts
+            .iter()
+            .position(|a| a.event == "down" && a.repeat == 0 && a.targets == Targets::Check)
+        else {
+            return;
+        };
+        let at = outcome.alerts[i].at;
+        let Some((reason, dependency)) = self.hold_reason(uuid, at) else {
+            return;
+        };
+        let Some(entry) = self.checks.get_mut(&uuid) else {
+            return;
+        };
+        let alert = outcome.alerts.remove(i);
+        entry.state.hold(reason.clone(), dependency.clone(), at);
+        if let Some(dep) = &dependency {
+            for flip in outcome.flips.iter_mut().filter(|f| f.to == Health::Down) {
+                flip.reason = format!("{} (dependency {dep} down)", flip.reason);
+            }
+        }
+        outcome.held.push((alert, reason));
+    }
+
+    /// The checks whose alert waits for `name`: each gets it now if still down (or
+    /// waits on, for another dependency that is down or a window that is open).
+    fn release_dependents(&mut self, name: &str, now: Timestamp, ops: &mut Vec<Op>) {
+        let waiting: Vec<Uuid> = self
+            .order
+            .iter()
+            .map(|(_, _, u)| *u)
+            .filter(|u| {
+                self.checks.get(u).is_some_and(|e| {
+                    e.state
+                        .down
+                        .as_ref()
+                        .and_then(|d| d.held.as_ref())
+                        .and_then(|h| h.dependency.as_deref())
+                        == Some(name)
+                })
+            })
+            .collect();
+        for uuid in waiting {
+            self.save_state(uuid);
+            let reason = self.hold_reason(uuid, now);
+            let Some(entry) = self.checks.get_mut(&uuid) else {
+                continue;
+            };
+            let outcome = match reason {
+                Some((why, dependency)) => {
+                    entry.state.hold(why, dependency, now);
+                    Outcome::default()
+                }
+                None => entry.state.release(now),
+            };
+            self.settle(uuid, outcome, None, now, ops, true);
+        }
+    }
+
+    /// Records an alert held back in the notification list (one entry per channel it
+    /// would have gone to), delivered to nobody.
+    fn record_suppressed(
+        &mut self,
+        uuid: Uuid,
+        alert: &Alert,
+        reason: &str,
+        body: Option<String>,
+        now: Timestamp,
+        ops: &mut Vec<Op>,
+    ) {
+        let Some(entry) = self.checks.get(&uuid) else {
+            return;
+        };
+        let mut channels = self.targets(&entry.settings, &alert.targets);
+        if channels.is_empty() {
+            // Still recorded: the list says an alert was held.
+            channels.push(String::new());
+        }
+        let event = Event {
+            event_id: Uuid::new_v4().to_string(),
+            event: alert.event.to_string(),
+            check: self.entry_json(entry, now, &self.public_base),
+            reason: alert.reason.clone(),
+            at: alert.at,
+            repeat: alert.repeat,
+            body,
+            check_url: format!("{}/checks/{}", self.public_base, uuid),
+        };
+        let payload = serde_json::to_string(&event).expect("event serializes");
+        for channel in channels {
+            let row = OutboxRow {
+                id: self.next_outbox_id,
+                event_id: event.event_id.clone(),
+                event: event.event.clone(),
+                channel,
+                check_uuid: Some(uuid.to_string()),
+                payload: payload.clone(),
+                attempts: 0,
+                next_attempt_ms: now.as_millisecond(),
+                created_ms: now.as_millisecond(),
+            };
+            self.next_outbox_id += 1;
+            // Its id is taken, as a queued delivery's is (ids are shared by nodes).
+            self.journal.keys.insert(Key::Outbox(row.id));
+            ops.push(Op::Suppressed {
+                row,
+                reason: reason.to_string(),
+            });
+        }
     }
 
     fn targets(&self, settings: &Settings, targets: &Targets) -> Vec<String> {
@@ -722,7 +968,7 @@ impl Registry {
             let Some(entry) = self.checks.get_mut(&uuid) else {
                 continue;
             };
-            let outcome = entry.state.tick(&entry.settings, now);
+            let mut outcome = entry.state.tick(&entry.settings, now);
             if outcome == Outcome::default() {
                 // Nothing happened (e.g. a deadline that moved); re-queue only if still ahead.
                 if let Some(next) = entry.state.next_deadline(&entry.settings)
@@ -733,6 +979,7 @@ impl Registry {
                 }
                 continue;
             }
+            self.hold_alerts(uuid, &mut outcome);
             self.settle(uuid, outcome, None, now, ops, true);
         }
         false
@@ -748,6 +995,7 @@ impl Registry {
         let settings = Settings::from_spec(spec, now, managed).map_err(ApiError::Invalid)?;
         self.check_channels(&settings)?;
         self.check_unique(&settings, None)?;
+        self.check_dependencies(&settings, None)?;
         let mut entry = Entry {
             settings,
             state: State::default(),
@@ -790,6 +1038,66 @@ impl Registry {
         Ok(())
     }
 
+    /// Every dependency must name a check, and none may lead back to this one.
+    fn check_dependencies(
+        &self,
+        settings: &Settings,
+        except: Option<Uuid>,
+    ) -> Result<(), ApiError> {
+        if settings.depends_on.is_empty() || self.defer_dependencies {
+            return Ok(());
+        }
+        for dep in &settings.depends_on {
+            if !self.by_name.contains_key(dep) {
+                return Err(ApiError::Invalid(format!(
+                    "depends_on: there is no check named {dep:?}; create it first or remove it from depends_on"
+                )));
+            }
+        }
+        let mut edges: BTreeMap<String, Vec<String>> = self
+            .checks
+            .iter()
+            .filter(|(u, _)| Some(**u) != except)
+            .map(|(_, e)| (e.settings.name.clone(), e.settings.depends_on.clone()))
+            .collect();
+        edges.insert(settings.name.clone(), settings.depends_on.clone());
+        match maintenance::cycle_through(&settings.name, &edges) {
+            Some(path) => Err(ApiError::Invalid(maintenance::cycle_error(&path))),
+            None => Ok(()),
+        }
+    }
+
+    /// A check named by another's `depends_on` or by a maintenance window keeps its name.
+    fn check_rename(&self, settings: &Settings, uuid: Uuid) -> Result<(), ApiError> {
+        let Some(old) = self.checks.get(&uuid).map(|e| e.settings.name.as_str()) else {
+            return Ok(());
+        };
+        if old == settings.name {
+            return Ok(());
+        }
+        let mut users: Vec<String> = self
+            .checks
+            .values()
+            .filter(|e| e.settings.depends_on.iter().any(|d| d == old))
+            .map(|e| format!("check {:?}", e.settings.name))
+            .collect();
+        users.extend(
+            self.windows
+                .iter()
+                .filter(|(_, w)| w.window.checks.iter().any(|c| c == old))
+                .map(|(n, _)| format!("maintenance window {n:?}")),
+        );
+        if users.is_empty() {
+            return Ok(());
+        }
+        users.sort();
+        users.truncate(5);
+        Err(ApiError::Conflict(format!(
+            "name: {old:?} is named by {}; take it out of their depends_on or checks before renaming",
+            users.join(", ")
+        )))
+    }
+
     fn check_unique(&self, settings: &Settings, except: Option<Uuid>) -> Result<(), ApiError> {
         let taken = |found: Option<&Uuid>| found.is_some_and(|u| Some(*u) != except);
         if taken(self.by_name.get(&settings.name)) {
@@ -825,6 +1133,8 @@ impl Registry {
         if !self.checks.contains_key(&uuid) {
             return Err(not_found(uuid));
         }
+        self.check_dependencies(&settings, Some(uuid))?;
+        self.check_rename(&settings, uuid)?;
         self.save_check(uuid);
         let mut entry = self.remove(uuid).ok_or_else(|| not_found(uuid))?;
         settings.uuid = uuid;
@@ -855,13 +1165,46 @@ impl Registry {
         self.replace(uuid, settings, ops)
     }
 
-    pub fn delete(&mut self, uuid: Uuid, ops: &mut Vec<Op>) -> Result<(), ApiError> {
+    pub fn delete(
+        &mut self,
+        uuid: Uuid,
+        now: Timestamp,
+        ops: &mut Vec<Op>,
+    ) -> Result<(), ApiError> {
         if !self.checks.contains_key(&uuid) {
             return Err(not_found(uuid));
         }
         self.save_check(uuid);
-        self.remove(uuid).ok_or_else(|| not_found(uuid))?;
+        let entry = self.remove(uuid).ok_or_else(|| not_found(uuid))?;
         ops.push(Op::DeleteCheck(uuid.to_string()));
+        // Names of a deleted check are taken out of dependencies and windows; the
+        // alerts it held go.
+        let name = entry.settings.name;
+        let dependents: Vec<Uuid> = self
+            .checks
+            .iter()
+            .filter(|(_, e)| e.settings.depends_on.contains(&name))
+            .map(|(u, _)| *u)
+            .collect();
+        for dependent in dependents {
+            self.save_check(dependent);
+            if let Some(entry) = self.checks.get_mut(&dependent) {
+                entry.settings.depends_on.retain(|d| *d != name);
+                ops.push(Op::PutCheck(check_row(entry)));
+            }
+        }
+        let windows: Vec<(String, WindowEntry)> = self
+            .windows
+            .iter()
+            .filter(|(_, w)| w.window.checks.contains(&name))
+            .map(|(n, w)| (n.clone(), w.clone()))
+            .collect();
+        for (window_name, entry) in windows {
+            let mut window = (*entry.window).clone();
+            window.checks.retain(|c| *c != name);
+            self.put_window(&window_name, window, entry.managed, ops);
+        }
+        self.release_dependents(&name, now, ops);
         Ok(())
     }
 
@@ -1133,6 +1476,13 @@ impl Registry {
             Op::Claim { id, .. } => {
                 keys.insert(Key::Outbox(*id));
             }
+            Op::PutWindow { name, .. } | Op::DeleteWindow(name) => {
+                keys.insert(Key::Window(name.clone()));
+                keys.insert(Key::Config);
+            }
+            Op::Suppressed { row, .. } => {
+                keys.insert(Key::Outbox(row.id));
+            }
         }
     }
 
@@ -1223,6 +1573,34 @@ impl Registry {
                     self.outbox.insert(pending);
                 }
             }
+            Op::PutWindow {
+                name,
+                spec,
+                managed,
+            } => match stored_window(&spec) {
+                Ok(window) => {
+                    self.windows.insert(
+                        name,
+                        WindowEntry {
+                            window: Arc::new(window),
+                            managed,
+                        },
+                    );
+                    self.refresh_windows();
+                }
+                Err(e) => super::log::warn(
+                    "replay",
+                    format!("cannot read maintenance window {name} as another node stored it: {e}"),
+                )
+                .emit(),
+            },
+            Op::DeleteWindow(name) => {
+                self.windows.remove(&name);
+                self.refresh_windows();
+            }
+            Op::Suppressed { row, .. } => {
+                self.next_outbox_id = self.next_outbox_id.max(row.id + 1);
+            }
             Op::Claim { id, node, until_ms } => {
                 if let Some(mut pending) = self.outbox.remove(id) {
                     if node.is_empty() {
@@ -1278,6 +1656,117 @@ impl Registry {
             }
             self.reschedule(uuid);
         }
+    }
+
+    // Maintenance windows.
+
+    pub fn window_json(&self, name: &str, now: Timestamp) -> Option<Value> {
+        let entry = self.windows.get(name)?;
+        Some(entry.window.to_json(entry.managed, now))
+    }
+
+    pub fn window_list(&self, now: Timestamp) -> Vec<Value> {
+        self.windows
+            .values()
+            .map(|e| e.window.to_json(e.managed, now))
+            .collect()
+    }
+
+    /// Every check and tag a window names must exist.
+    pub fn check_window_targets(&self, window: &Window) -> Result<(), ApiError> {
+        if let Some(name) = window
+            .checks
+            .iter()
+            .find(|c| !self.by_name.contains_key(*c))
+        {
+            return Err(ApiError::Invalid(format!(
+                "checks: there is no check named {name:?}; create it first or remove it from checks"
+            )));
+        }
+        if let Some(tag) = window
+            .tags
+            .iter()
+            .find(|t| !self.checks.values().any(|e| e.settings.tags.contains(t)))
+        {
+            return Err(ApiError::Invalid(format!(
+                "tags: no check has the tag {tag:?}; tag a check with it first or remove it from tags"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Creates or replaces a window (its targets already checked).
+    pub fn put_window(&mut self, name: &str, window: Window, managed: bool, ops: &mut Vec<Op>) {
+        ops.push(Op::PutWindow {
+            name: name.to_string(),
+            spec: serde_json::to_string(&window.to_spec()).expect("spec serializes"),
+            managed,
+        });
+        self.save_window(name);
+        self.windows.insert(
+            name.to_string(),
+            WindowEntry {
+                window: Arc::new(window),
+                managed,
+            },
+        );
+        self.refresh_windows();
+    }
+
+    pub fn delete_window(&mut self, name: &str, ops: &mut Vec<Op>) -> Result<(), ApiError> {
+        if !self.windows.contains_key(name) {
+            return Err(ApiError::NotFound(format!(
+                "no maintenance window named {name:?}"
+            )));
+        }
+        self.save_window(name);
+        self.windows.remove(name);
+        ops.push(Op::DeleteWindow(name.to_string()));
+        self.refresh_windows();
+        Ok(())
+    }
+
+    /// Config as code: the file's `[[maintenance]]` windows, created or updated by
+    /// name; windows no longer in the file stay, unmanaged. One message per refusal.
+    pub fn apply_windows(
+        &mut self,
+        windows: Vec<WindowSpec>,
+        now: Timestamp,
+        ops: &mut Vec<Op>,
+    ) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut declared = BTreeSet::new();
+        for spec in windows {
+            let name = spec.name.clone().unwrap_or_default();
+            let window = match Window::from_spec(&spec, now)
+                .map_err(ApiError::Invalid)
+                .and_then(|w| self.check_window_targets(&w).map(|_| w))
+            {
+                Ok(w) => w,
+                Err(e) => {
+                    problems.push(format!("[[maintenance]] {name:?}: {}", e.message()));
+                    continue;
+                }
+            };
+            declared.insert(name.clone());
+            let unchanged = self
+                .windows
+                .get(&name)
+                .is_some_and(|e| e.managed && e.window.to_spec() == window.to_spec());
+            if !unchanged {
+                self.put_window(&name, window, true, ops);
+            }
+        }
+        let stale: Vec<(String, WindowEntry)> = self
+            .windows
+            .iter()
+            .filter(|(n, e)| e.managed && !declared.contains(*n))
+            .map(|(n, e)| (n.clone(), e.clone()))
+            .collect();
+        for (name, entry) in stale {
+            self.put_window(&name, (*entry.window).clone(), false, ops);
+        }
+        problems
     }
 
     // Channels.
@@ -1377,8 +1866,14 @@ impl Registry {
             }
         }
         let mut declared = BTreeSet::new();
+        let bad_dependencies = self.file_dependency_problems(&checks);
+        self.defer_dependencies = true;
         for spec in checks {
             let name = spec.name.clone().unwrap_or_default();
+            if let Some(problem) = bad_dependencies.get(name.trim()) {
+                problems.push(format!("[[check]] {name:?}: {problem}"));
+                continue;
+            }
             let settings = match Settings::from_spec(&spec, now, true) {
                 Ok(s) => s,
                 Err(e) => {
@@ -1417,6 +1912,7 @@ impl Registry {
                 problems.push(format!("[[check]] {name:?}: {e}"));
             }
         }
+        self.defer_dependencies = false;
         let unmanaged: Vec<Uuid> = self
             .checks
             .iter()
@@ -1428,6 +1924,44 @@ impl Registry {
             if let Some(entry) = self.checks.get_mut(&uuid) {
                 entry.settings.managed = false;
                 ops.push(Op::PutCheck(check_row(entry)));
+            }
+        }
+        problems
+    }
+}
+
+impl Registry {
+    /// The file's checks whose `depends_on` names no check (in the file or the
+    /// monitor) or makes a cycle: name → the problem.
+    fn file_dependency_problems(&self, checks: &[CheckSpec]) -> HashMap<String, String> {
+        let mut edges: BTreeMap<String, Vec<String>> = self
+            .checks
+            .values()
+            .map(|e| (e.settings.name.clone(), e.settings.depends_on.clone()))
+            .collect();
+        for spec in checks {
+            if let Some(name) = &spec.name {
+                edges.insert(
+                    name.trim().to_string(),
+                    spec.depends_on.clone().unwrap_or_default(),
+                );
+            }
+        }
+        let mut problems = HashMap::new();
+        for spec in checks {
+            let Some(name) = spec.name.as_deref().map(str::trim) else {
+                continue;
+            };
+            let deps = spec.depends_on.as_deref().unwrap_or_default();
+            if let Some(dep) = deps.iter().find(|d| !edges.contains_key(d.as_str())) {
+                problems.insert(
+                    name.to_string(),
+                    format!("depends_on: there is no check named {dep:?}; declare it or remove it from depends_on"),
+                );
+            } else if !deps.is_empty()
+                && let Some(path) = maintenance::cycle_through(name, &edges)
+            {
+                problems.insert(name.to_string(), maintenance::cycle_error(&path));
             }
         }
         problems
@@ -1554,6 +2088,44 @@ mod tests {
         assert_eq!(taken.len(), 3);
         assert!(taken.iter().all(|r| r.channel == "fast"));
         assert_eq!(reg.outbox.in_flight(), 3);
+    }
+
+    #[test]
+    fn undo_takes_a_window_back_out_and_the_checks_deadlines_with_it() {
+        let mut reg = Registry::default();
+        let now = t("2026-01-01T00:00:00Z");
+        let mut ops = Vec::new();
+        reg.begin_change(1);
+        let spec = crate::serve::check::parse_spec(
+            json!({"name": "job", "interval": "1h", "grace_period": "10m"}),
+        )
+        .unwrap();
+        let uuid = reg.create(&spec, now, false, &mut ops).unwrap();
+        let ping = Ping {
+            kind: crate::serve::status::PingKind::Success,
+            exit_code: None,
+            rid: None,
+            at: now,
+        };
+        reg.ping(uuid, &ping, PingMeta::default(), &mut ops);
+        reg.end_change();
+        assert_eq!(reg.next_deadline(), Some(t("2026-01-01T01:10:00Z")));
+        reg.begin_change(2);
+        let window = maintenance::parse_spec(json!({"name": "w", "checks": ["job"],
+            "start": "2026-01-01T01:00:00Z", "end": "2026-01-01T02:00:00Z"}))
+        .unwrap();
+        let window = Window::from_spec(&window, now).unwrap();
+        reg.check_window_targets(&window).unwrap();
+        ops.clear();
+        reg.put_window("w", window, false, &mut ops);
+        assert!(matches!(ops[0], Op::PutWindow { .. }));
+        let undo = reg.end_change();
+        assert!(undo.keys().contains(&Key::Window("w".into())));
+        assert_eq!(reg.next_deadline(), Some(t("2026-01-01T02:10:00Z")));
+        reg.undo(undo);
+        assert!(reg.windows.is_empty());
+        assert!(reg.checks[&uuid].settings.windows.is_empty());
+        assert_eq!(reg.next_deadline(), Some(t("2026-01-01T01:10:00Z")));
     }
 
     #[test]

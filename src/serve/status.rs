@@ -95,6 +95,22 @@ pub struct DownPeriod {
     pub escalated: usize,
     /// Channels named by escalation steps taken; they hear the recovery too.
     pub extra_channels: Vec<String>,
+    /// The first `down` alert of this period, held back: by a maintenance window (it
+    /// goes when the window ends) or by a dependency that is down (it goes when the
+    /// dependency recovers, is paused or is deleted). Repeats wait too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
+}
+
+/// Why a `down` alert is held, and since when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Held {
+    /// `dependency <name> down` or `maintenance <name>`.
+    pub reason: String,
+    pub at: Timestamp,
+    /// The dependency's name (else a maintenance window holds it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependency: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -199,6 +215,8 @@ pub struct Outcome {
     pub alerts: Vec<Alert>,
     /// The finished run's duration in seconds, when this ping ended a known run.
     pub duration: Option<f64>,
+    /// Alerts held back (not sent), each with why: the notification list shows them.
+    pub held: Vec<(Alert, String)>,
 }
 
 fn plus(t: Timestamp, d: Duration) -> Timestamp {
@@ -276,7 +294,7 @@ impl State {
             return (Status::Paused, None, None);
         }
         if let Some(run) = self.open_run() {
-            let alert_at = self.held(plus(run.start, s.max_runtime()));
+            let alert_at = self.held(s, plus(run.start, s.max_runtime()));
             return (Status::Running, self.next_due(s), Some(alert_at));
         }
         match self.health {
@@ -286,7 +304,7 @@ impl State {
                 let Some(next_due) = self.next_due(s) else {
                     return (Status::Up, None, None);
                 };
-                let alert_at = self.held(plus(next_due, s.grace()));
+                let alert_at = self.held(s, plus(next_due, s.grace()));
                 if now >= alert_at {
                     // Missed, and the engine has not ticked yet: down shows no times.
                     return (Status::Down, None, None);
@@ -301,11 +319,56 @@ impl State {
         }
     }
 
-    fn held(&self, t: Timestamp) -> Timestamp {
-        match self.hold_until {
+    /// When a deadline at `t` may alert: not before `hold_until` (after a restart), and,
+    /// when it falls inside a maintenance window, at the window's end plus the grace.
+    fn held(&self, s: &Settings, t: Timestamp) -> Timestamp {
+        let t = match self.hold_until {
             Some(hold) if hold > t => hold,
             _ => t,
+        };
+        s.after_maintenance(t, s.grace())
+    }
+
+    /// When a held `down` alert may go (a maintenance hold: the window's end; a
+    /// dependency's hold: never by time).
+    fn held_until(&self, s: &Settings) -> Option<Timestamp> {
+        let held = self.down.as_ref()?.held.as_ref()?;
+        if held.dependency.is_some() {
+            return None;
         }
+        Some(s.maintenance_at(held.at).map_or(held.at, |(_, end)| end))
+    }
+
+    /// Holds the first `down` alert of the current down period (the registry decides).
+    pub fn hold(&mut self, reason: String, dependency: Option<String>, at: Timestamp) {
+        if let Some(down) = self.down.as_mut() {
+            down.held = Some(Held {
+                reason,
+                at,
+                dependency,
+            });
+        }
+    }
+
+    /// Sends the held `down` alert now, if the check is still down.
+    pub fn release(&mut self, now: Timestamp) -> Outcome {
+        let mut out = Outcome::default();
+        if self.health != Health::Down {
+            return out;
+        }
+        if let Some(down) = self.down.as_mut()
+            && down.held.take().is_some()
+        {
+            down.last_alert = now;
+            out.alerts.push(Alert {
+                event: "down",
+                reason: Some(down.reason.clone()),
+                repeat: 0,
+                at: now,
+                targets: Targets::Check,
+            });
+        }
+        out
     }
 
     /// The earliest instant at which `tick` has something to do.
@@ -320,19 +383,26 @@ impl State {
             return None;
         }
         if let Some(run) = self.open_run() {
-            consider(self.held(plus(run.start, s.max_runtime())));
+            consider(self.held(s, plus(run.start, s.max_runtime())));
             if let (false, Some(threshold)) = (run.slow_alerted, self.slow_after(s)) {
                 consider(plus(run.start, threshold));
             }
         } else if let (Health::Up, Some(next_due)) = (self.health, self.next_due(s)) {
-            consider(self.held(plus(next_due, s.grace())));
+            consider(self.held(s, plus(next_due, s.grace())));
         }
         if let (Health::Down, Some(down)) = (self.health, &self.down) {
-            if let Some(realert) = s.realert {
-                consider(plus(down.last_alert, realert));
-            }
-            if let Some(step) = s.escalation.get(down.escalated) {
-                consider(plus(down.since, step.after));
+            if down.held.is_some() {
+                if let Some(until) = self.held_until(s) {
+                    consider(until);
+                }
+            } else {
+                // Repeats and escalations wait for the end of a maintenance window.
+                if let Some(realert) = s.realert {
+                    consider(s.after_maintenance(plus(down.last_alert, realert), Duration::ZERO));
+                }
+                if let Some(step) = s.escalation.get(down.escalated) {
+                    consider(s.after_maintenance(plus(down.since, step.after), Duration::ZERO));
+                }
             }
         }
         earliest
@@ -363,6 +433,7 @@ impl State {
             last_alert: at,
             escalated: 0,
             extra_channels: Vec::new(),
+            held: None,
         });
     }
 
@@ -376,7 +447,10 @@ impl State {
             to: Health::Up,
             reason: "success".into(),
         });
-        if self.health == Health::Down {
+        // A recovery is news only to those who heard of the failure: not after a held
+        // `down` alert.
+        let held = self.down.as_ref().is_some_and(|d| d.held.is_some());
+        if self.health == Health::Down && !held {
             let extra = self
                 .down
                 .take()
@@ -565,18 +639,33 @@ impl State {
                     r.slow_alerted = true;
                 }
             }
-            if now >= self.held(plus(run.start, s.max_runtime())) {
+            if now >= self.held(s, plus(run.start, s.max_runtime())) {
                 if let Some(r) = self.run.as_mut() {
                     r.stuck = true;
                 }
                 self.go_down(now, "stuck".into(), &mut out);
             }
         } else if let (Health::Up, Some(next_due)) = (self.health, self.next_due(s))
-            && now >= self.held(plus(next_due, s.grace()))
+            && now >= self.held(s, plus(next_due, s.grace()))
         {
             self.go_down(now, "missed".into(), &mut out);
         }
-        if self.health == Health::Down
+        if self.health == Health::Down && self.down.as_ref().is_some_and(|d| d.held.is_some()) {
+            // A maintenance hold ends with its window (unless another follows).
+            if let Some(until) = self.held_until(s)
+                && now >= until
+            {
+                if s.maintenance_at(now).is_some() {
+                    if let Some(held) = self.down.as_mut().and_then(|d| d.held.as_mut()) {
+                        held.at = now;
+                    }
+                } else {
+                    let released = self.release(now);
+                    out.alerts.extend(released.alerts);
+                }
+            }
+        } else if self.health == Health::Down
+            && s.maintenance_at(now).is_none()
             && let Some(down) = self.down.as_mut()
         {
             if let Some(realert) = s.realert
@@ -1187,6 +1276,76 @@ mod tests {
             events(&out)[0].1.as_deref(),
             Some("the run has taken 2s500ms, over 1.1 × the median of 800ms (880ms)")
         );
+    }
+
+    fn with_window(mut s: Settings, window: serde_json::Value) -> Settings {
+        let spec = crate::serve::maintenance::parse_spec(window).unwrap();
+        let w =
+            crate::serve::maintenance::Window::from_spec(&spec, t("2026-01-01T00:00:00Z")).unwrap();
+        s.windows.push(std::sync::Arc::new(w));
+        s
+    }
+
+    #[test]
+    fn a_deadline_inside_a_window_moves_to_its_end_plus_grace() {
+        let s = with_window(
+            settings(json!({})),
+            json!({"name": "w", "checks": ["job"], "start": "2026-01-01T01:00:00Z", "end": "2026-01-01T02:00:00Z"}),
+        );
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:00:00Z"));
+        // Due 01:00, alert at 01:10: inside, so 02:00 + 10m.
+        assert_eq!(st.next_deadline(&s), Some(t("2026-01-01T02:10:00Z")));
+        let (status, next_due, alert_at) = st.view(&s, t("2026-01-01T01:30:00Z"));
+        assert_eq!(status, Status::Late);
+        assert_eq!(next_due, Some(t("2026-01-01T01:00:00Z")));
+        assert_eq!(alert_at, Some(t("2026-01-01T02:10:00Z")));
+        assert!(st.tick(&s, t("2026-01-01T01:10:00Z")).alerts.is_empty());
+        let out = st.tick(&s, t("2026-01-01T02:10:00Z"));
+        assert_eq!(events(&out), vec![("down", Some("missed".into()), 0)]);
+        assert!(crate::serve::maintenance::in_maintenance(
+            &s,
+            t("2026-01-01T01:00:00Z")
+        ));
+        assert!(!crate::serve::maintenance::in_maintenance(
+            &s,
+            t("2026-01-01T02:00:00Z")
+        ));
+    }
+
+    #[test]
+    fn a_held_alert_goes_at_the_windows_end_and_repeats_wait() {
+        let s = with_window(
+            settings(json!({"realert": "10m"})),
+            json!({"name": "w", "checks": ["job"], "start": "2026-01-01T00:00:00Z", "end": "2026-01-01T01:00:00Z"}),
+        );
+        let mut st = State::default();
+        let out = st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:10:00Z"));
+        assert_eq!(events(&out), vec![("down", Some("failed".into()), 0)]);
+        // The registry decides to hold it (the window is open).
+        st.hold("maintenance w".into(), None, t("2026-01-01T00:10:00Z"));
+        assert_eq!(st.next_deadline(&s), Some(t("2026-01-01T01:00:00Z")));
+        assert!(st.tick(&s, t("2026-01-01T00:30:00Z")).alerts.is_empty());
+        let out = st.tick(&s, t("2026-01-01T01:00:00Z"));
+        assert_eq!(events(&out), vec![("down", Some("failed".into()), 0)]);
+        assert_eq!(st.next_deadline(&s), Some(t("2026-01-01T01:10:00Z")));
+        // A check that recovers while its alert is held alerts nobody.
+        let mut st = State::default();
+        st.apply_ping(&s, &ping(PingKind::Fail, None, "2026-01-01T00:10:00Z"));
+        st.hold(
+            "dependency db down".into(),
+            Some("db".into()),
+            t("2026-01-01T00:10:00Z"),
+        );
+        assert_eq!(
+            st.next_deadline(&s),
+            None,
+            "a dependency's hold waits for it"
+        );
+        let out = st.apply_ping(&s, &ping(PingKind::Success, None, "2026-01-01T00:20:00Z"));
+        assert!(out.alerts.is_empty());
+        assert_eq!(st.health, Health::Up);
+        assert_eq!(st.release(t("2026-01-01T00:30:00Z")), Outcome::default());
     }
 
     #[test]

@@ -105,6 +105,19 @@ pub enum Op {
         node: String,
         until_ms: i64,
     },
+    /// A maintenance window, whole (upsert by name).
+    PutWindow {
+        name: String,
+        spec: String,
+        managed: bool,
+    },
+    DeleteWindow(String),
+    /// An alert held back (a dependency down, a maintenance window): recorded in the
+    /// notification list as done, not delivered, with why.
+    Suppressed {
+        row: OutboxRow,
+        reason: String,
+    },
 }
 
 /// Everything loaded at start-up.
@@ -115,6 +128,8 @@ pub struct Snapshot {
     /// Outbox rows not yet done.
     pub pending: Vec<OutboxRow>,
     pub max_outbox_id: i64,
+    /// Maintenance windows: (name, spec JSON, managed).
+    pub windows: Vec<(String, String, bool)>,
     /// The monitor's own secret (sessions, CSRF and badge tokens are made from it),
     /// made at the first start and kept in the database so restarts keep sessions.
     /// Empty when the store keeps none (a new one is made in memory).
@@ -199,6 +214,8 @@ pub struct NotificationEntry {
     pub ok: bool,
     pub status_code: Option<i64>,
     pub error: Option<String>,
+    /// Held back, not sent: why (`dependency <name> down`, `maintenance <name>`).
+    pub suppressed: Option<String>,
 }
 
 /// Reads history, newest first; safe to call from many threads.
@@ -282,6 +299,15 @@ CREATE INDEX outbox_pending ON outbox (done) WHERE done = 0;
     "ALTER TABLE pings ADD COLUMN state TEXT;",
     // Facts about the database itself; written at every start, which proves it writable.
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // Maintenance windows; alerts held back are kept in the notification list.
+    r#"
+CREATE TABLE maintenance (
+    name TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    managed INTEGER NOT NULL DEFAULT 0
+);
+ALTER TABLE outbox ADD COLUMN suppressed TEXT;
+"#,
 ];
 
 fn configure(conn: &Connection, synchronous: &str) -> Result<()> {
@@ -483,6 +509,10 @@ fn load(conn: &Connection) -> Result<Snapshot> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare("SELECT name, spec, managed FROM maintenance ORDER BY name")?;
+    snapshot.windows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
     snapshot.max_outbox_id = conn
         .query_row("SELECT MAX(id) FROM outbox", [], |r| {
             r.get::<_, Option<i64>>(0)
@@ -649,6 +679,38 @@ fn apply(tx: &Connection, op: &Op) -> rusqlite::Result<()> {
                 .execute(params![a.id, NOTIFICATION_HISTORY])?;
             }
         }
+        Op::PutWindow {
+            name,
+            spec,
+            managed,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO maintenance (name, spec, managed) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO UPDATE SET spec = ?2, managed = ?3",
+            )?
+            .execute(params![name, spec, managed])?;
+        }
+        Op::DeleteWindow(name) => {
+            tx.prepare_cached("DELETE FROM maintenance WHERE name = ?1")?
+                .execute([name])?;
+        }
+        Op::Suppressed { row: o, reason } => {
+            tx.prepare_cached(
+                "INSERT INTO outbox (id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms, done, ok, suppressed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, 1, 0, ?9)",
+            )?
+            .execute(params![
+                o.id,
+                o.event_id,
+                o.event,
+                o.channel,
+                o.check_uuid,
+                o.payload,
+                o.next_attempt_ms,
+                o.created_ms,
+                reason
+            ])?;
+        }
     }
     Ok(())
 }
@@ -732,7 +794,7 @@ impl History for SqliteHistory {
     fn notifications(&self, uuid: &str, limit: usize) -> Result<Vec<NotificationEntry>> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let mut stmt = conn.prepare_cached(
-            "SELECT event_id, event, channel, COALESCE(last_attempt_ms, created_ms), attempts, done, ok, status_code, error
+            "SELECT event_id, event, channel, COALESCE(last_attempt_ms, created_ms), attempts, done, ok, status_code, error, suppressed
              FROM outbox WHERE check_uuid = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![uuid, limit as i64], |r| {
@@ -746,6 +808,7 @@ impl History for SqliteHistory {
                 ok: r.get(6)?,
                 status_code: r.get(7)?,
                 error: r.get(8)?,
+                suppressed: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

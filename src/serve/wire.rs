@@ -61,6 +61,18 @@ enum Wire {
         node: String,
         until_ms: i64,
     },
+    PutWindow {
+        name: String,
+        spec: String,
+        managed: bool,
+    },
+    DeleteWindow {
+        name: String,
+    },
+    /// A held alert's row is history; only its id, which nodes share, travels.
+    Held {
+        id: i64,
+    },
 }
 
 fn to_wire(op: &Op) -> Option<Wire> {
@@ -120,6 +132,17 @@ fn to_wire(op: &Op) -> Option<Wire> {
             node: node.clone(),
             until_ms: *until_ms,
         },
+        Op::PutWindow {
+            name,
+            spec,
+            managed,
+        } => Wire::PutWindow {
+            name: name.clone(),
+            spec: spec.clone(),
+            managed: *managed,
+        },
+        Op::DeleteWindow(name) => Wire::DeleteWindow { name: name.clone() },
+        Op::Suppressed { row, .. } => Wire::Held { id: row.id },
     })
 }
 
@@ -193,6 +216,31 @@ fn from_wire(wire: Wire) -> Op {
             error,
         }),
         Wire::Claim { id, node, until_ms } => Op::Claim { id, node, until_ms },
+        Wire::PutWindow {
+            name,
+            spec,
+            managed,
+        } => Op::PutWindow {
+            name,
+            spec,
+            managed,
+        },
+        Wire::DeleteWindow { name } => Op::DeleteWindow(name),
+        // Replayed for its id alone.
+        Wire::Held { id } => Op::Suppressed {
+            row: OutboxRow {
+                id,
+                event_id: String::new(),
+                event: String::new(),
+                channel: String::new(),
+                check_uuid: None,
+                payload: String::new(),
+                attempts: 0,
+                next_attempt_ms: 0,
+                created_ms: 0,
+            },
+            reason: String::new(),
+        },
     }
 }
 

@@ -14,6 +14,7 @@ use super::guard::Access;
 use super::{READ_SLICE, base_url};
 use crate::serve::app::App;
 use crate::serve::check::parse_spec;
+use crate::serve::maintenance;
 use crate::serve::notify::{ChannelKind, Event};
 use crate::serve::outbox;
 use crate::serve::registry::{ApiError, valid_channel_name};
@@ -196,7 +197,7 @@ pub(super) async fn delete_check(
     Path(uuid): Path<String>,
 ) -> ApiResult {
     let uuid = parse_uuid(&uuid)?;
-    app.change(|reg, _, ops| reg.delete(uuid, ops))
+    app.change(|reg, now, ops| reg.delete(uuid, now, ops))
         .await
         .map_err(storage)??;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -265,6 +266,8 @@ fn notification_json(n: NotificationEntry) -> Value {
         "ok": if n.done || n.ok { Value::Bool(n.ok) } else { Value::Null },
         "status_code": n.status_code,
         "error": n.error,
+        // Held back and sent to nobody: why (a dependency down, a maintenance window).
+        "suppressed": n.suppressed,
     })
 }
 
@@ -575,6 +578,95 @@ async fn snapshot(app: &App) -> crate::serve::registry::Registry {
         }
         tokio::task::yield_now().await;
     }
-    let channels = app.registry().channels.clone();
-    crate::serve::registry::Registry::from_parts(entries, channels)
+    let (channels, windows) = {
+        let reg = app.registry();
+        (reg.channels.clone(), reg.windows.clone())
+    };
+    crate::serve::registry::Registry::from_parts(entries, channels).with_windows(windows)
+}
+
+// Maintenance windows.
+
+fn window_not_found(name: &str) -> ApiError {
+    ApiError::NotFound(format!("no maintenance window named {name:?}"))
+}
+
+pub(super) async fn list_windows(State(app): State<Arc<App>>) -> ApiResult {
+    let now = app.now();
+    Ok(Json(json!({"maintenance": app.registry().window_list(now)})).into_response())
+}
+
+pub(super) async fn create_window(State(app): State<Arc<App>>, body: Body) -> ApiResult {
+    let mut map = json_object(body).await?;
+    map.remove("managed");
+    map.retain(|_, v| !v.is_null());
+    let spec = maintenance::parse_spec(Value::Object(map)).map_err(ApiError::Invalid)?;
+    let now = app.now();
+    let window = maintenance::Window::from_spec(&spec, now).map_err(ApiError::Invalid)?;
+    let name = window.name.clone();
+    app.change(|reg, _, ops| {
+        if reg.windows.contains_key(&name) {
+            return Err(ApiError::Conflict(format!(
+                "name: a maintenance window named {name:?} exists already; pick another name or change that one"
+            )));
+        }
+        reg.check_window_targets(&window)?;
+        reg.put_window(&name, window.clone(), false, ops);
+        Ok(())
+    })
+    .await
+    .map_err(storage)??;
+    let value = app.registry().window_json(&name, app.now());
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+pub(super) async fn get_window(State(app): State<Arc<App>>, Path(name): Path<String>) -> ApiResult {
+    match app.registry().window_json(&name, app.now()) {
+        Some(v) => Ok(Json(v).into_response()),
+        None => Err(window_not_found(&name)),
+    }
+}
+
+pub(super) async fn patch_window(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    body: Body,
+) -> ApiResult {
+    let mut patch = json_object(body).await?;
+    if let Some(new_name) = patch.get("name")
+        && new_name.as_str() != Some(name.as_str())
+    {
+        return Err(ApiError::Invalid(
+            "name: a maintenance window cannot be renamed; create a new one and delete this one"
+                .into(),
+        ));
+    }
+    patch.remove("managed");
+    app.change(|reg, now, ops| {
+        let current = reg
+            .windows
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| window_not_found(&name))?;
+        let spec = maintenance::merge_patch(&current.window.to_spec(), &patch)
+            .map_err(ApiError::Invalid)?;
+        let window = maintenance::Window::from_spec(&spec, now).map_err(ApiError::Invalid)?;
+        reg.check_window_targets(&window)?;
+        reg.put_window(&name, window, current.managed, ops);
+        Ok::<(), ApiError>(())
+    })
+    .await
+    .map_err(storage)??;
+    let value = app.registry().window_json(&name, app.now());
+    Ok(Json(value).into_response())
+}
+
+pub(super) async fn delete_window(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+) -> ApiResult {
+    app.change(|reg, _, ops| reg.delete_window(&name, ops))
+        .await
+        .map_err(storage)??;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -54,6 +54,16 @@ pub fn router(app: Arc<App>) -> Router {
                 .delete(api::delete_channel),
         )
         .route("/api/v1/channels/{name}/test", post(api::test_channel))
+        .route(
+            "/api/v1/maintenance",
+            get(api::list_windows).post(api::create_window),
+        )
+        .route(
+            "/api/v1/maintenance/{name}",
+            get(api::get_window)
+                .patch(api::patch_window)
+                .delete(api::delete_window),
+        )
         .route("/api/v1/config", get(api::export_config))
         .route("/api/v1/config/plan", post(api::plan_config))
         .route("/healthz", get(healthz))

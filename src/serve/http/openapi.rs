@@ -115,6 +115,7 @@ pub mod shapes {
     pub enum PlanEntryType {
         Check,
         Channel,
+        Window,
     }
 
     /// A setting's value before and after (`null`: not set).
@@ -334,6 +335,12 @@ pub mod shapes {
         pub min_duration: Option<String>,
         /// A paused check stays paused whatever pings arrive; only `resume` ends it.
         pub manual_resume: bool,
+        /// The checks (by name) this one depends on: while one is down, its `down`
+        /// alert waits.
+        pub depends_on: Vec<String>,
+        /// The maintenance window active now, or null.
+        #[schema(required = true)]
+        pub maintenance: Option<ActiveMaintenance>,
         pub status: Status,
         /// The last success or failure ping.
         #[schema(required = true, format = DateTime)]
@@ -367,6 +374,15 @@ pub mod shapes {
         pub badge_url: Option<String>,
         /// Declared in the config file.
         pub managed: bool,
+    }
+
+    /// The maintenance window a check is in: its name and when the maintenance ends.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ActiveMaintenance {
+        pub name: String,
+        #[schema(format = DateTime)]
+        pub until: String,
     }
 
     /// A new check. Give one schedule: `interval`, `cron` or `oncalendar` (with `tz`).
@@ -417,6 +433,9 @@ pub mod shapes {
         pub min_duration: Option<Duration>,
         /// A paused check stays paused whatever pings arrive (default false).
         pub manual_resume: Option<bool>,
+        /// Names of checks this one depends on (400 for an unknown name or a cycle).
+        #[schema(max_items = 50)]
+        pub depends_on: Option<Vec<CheckName>>,
     }
 
     /// Changes to a check: each field given replaces the current value (`null` unsets
@@ -462,6 +481,100 @@ pub mod shapes {
         pub min_duration: Option<Duration>,
         /// A paused check stays paused whatever pings arrive (default false).
         pub manual_resume: Option<bool>,
+        /// Names of checks this one depends on (400 for an unknown name or a cycle).
+        #[schema(max_items = 50)]
+        pub depends_on: Option<Vec<CheckName>>,
+    }
+
+    /// A check's name, as `depends_on` and a window's `checks` give it.
+    #[derive(Deserialize, ToSchema)]
+    #[schema(min_length = 1, max_length = 200)]
+    pub struct CheckName(pub String);
+
+    /// A maintenance window as shown: one-off (`start`, `end`) or recurring (`cron` or
+    /// `oncalendar`, `duration`, `tz`); the others are null.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct Window {
+        pub name: String,
+        pub checks: Vec<String>,
+        pub tags: Vec<String>,
+        #[schema(required = true, format = DateTime)]
+        pub start: Option<String>,
+        #[schema(required = true, format = DateTime)]
+        pub end: Option<String>,
+        #[schema(required = true)]
+        pub cron: Option<String>,
+        #[schema(required = true)]
+        pub oncalendar: Option<Calendar>,
+        /// How long each occurrence lasts (canonical text).
+        #[schema(required = true)]
+        pub duration: Option<String>,
+        #[schema(required = true)]
+        pub tz: Option<String>,
+        /// The end of the occurrence active now, or null.
+        #[schema(required = true, format = DateTime)]
+        pub until: Option<String>,
+        /// Declared in the config file.
+        pub managed: bool,
+    }
+
+    /// `{"maintenance": [...]}`.
+    #[derive(Deserialize, ToSchema)]
+    pub struct WindowList {
+        pub maintenance: Vec<Window>,
+    }
+
+    /// A new maintenance window: `name`, `checks` and/or `tags`, and either `start` +
+    /// `end`, or `cron` or `oncalendar` + `duration` (+ `tz`). Checks and tags must
+    /// exist (400). `managed` is ignored.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(examples(json!({"name": "nightly-upgrade", "tags": ["db"], "cron": "0 2 * * *", "duration": "1h", "tz": "Europe/Paris"})))]
+    pub struct WindowCreate {
+        pub name: ChannelName,
+        pub managed: Option<serde_json::Value>,
+        #[schema(max_items = 1000)]
+        pub checks: Option<Vec<CheckName>>,
+        #[schema(max_items = 1000)]
+        pub tags: Option<Vec<Tag>>,
+        /// RFC 3339.
+        #[schema(format = DateTime)]
+        pub start: Option<String>,
+        /// RFC 3339, after `start`.
+        #[schema(format = DateTime)]
+        pub end: Option<String>,
+        #[schema(min_length = 1, examples("0 2 * * *"))]
+        pub cron: Option<String>,
+        pub oncalendar: Option<Calendar>,
+        /// How long each occurrence lasts; at most the time between two starts.
+        pub duration: Option<Duration>,
+        #[schema(examples("Europe/Paris"))]
+        pub tz: Option<String>,
+    }
+
+    /// Changes to a window: each field given replaces the current one, `null` removes
+    /// it; `start`/`end` replace a recurring schedule, `cron`/`oncalendar` a one-off
+    /// time. The name cannot change.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    #[schema(examples(json!({"duration": "2h"})))]
+    pub struct WindowPatch {
+        pub name: Option<ChannelName>,
+        pub managed: Option<serde_json::Value>,
+        #[schema(max_items = 1000)]
+        pub checks: Option<Vec<CheckName>>,
+        #[schema(max_items = 1000)]
+        pub tags: Option<Vec<Tag>>,
+        #[schema(format = DateTime)]
+        pub start: Option<String>,
+        #[schema(format = DateTime)]
+        pub end: Option<String>,
+        #[schema(min_length = 1, examples("0 2 * * *"))]
+        pub cron: Option<String>,
+        pub oncalendar: Option<Calendar>,
+        pub duration: Option<Duration>,
+        pub tz: Option<String>,
     }
 
     /// A tag: a non-empty string.
@@ -549,6 +662,10 @@ pub mod shapes {
         pub status_code: Option<u16>,
         #[schema(required = true)]
         pub error: Option<String>,
+        /// Held back and sent to nobody: why (`dependency <name> down`,
+        /// `maintenance <name>`); null for an alert that was sent.
+        #[schema(required = true)]
+        pub suppressed: Option<String>,
     }
 
     /// `{"notifications": [...]}`, newest first.
@@ -1188,6 +1305,76 @@ fn management_paths(paths: PathsBuilder) -> PathsBuilder {
         json_answer("The delivery result.", "TestDelivery").build(),
     );
 
+    let window_name = || path_param("name", "The window's name.", schema_ref("ChannelName"));
+    let window_links = |response: ResponseBuilder| {
+        ["getMaintenance", "updateMaintenance", "deleteMaintenance"]
+            .into_iter()
+            .fold(response, |response, id| {
+                response.link(
+                    id,
+                    LinkBuilder::new()
+                        .operation_id(id)
+                        .parameter("name", "$response.body#/name")
+                        .build(),
+                )
+            })
+    };
+    let list_windows = management(
+        "listMaintenance",
+        "maintenance",
+        "List maintenance windows",
+        &[],
+    )
+    .response(
+        "200",
+        json_answer("The maintenance windows.", "WindowList").build(),
+    );
+    let create_window = management(
+        "createMaintenance",
+        "maintenance",
+        "Create a maintenance window",
+        &[BAD_REQUEST, CONFLICT, UNSUPPORTED, UNAVAILABLE],
+    )
+    .description(Some(
+        "Inside a window no run is expected: a deadline that falls inside moves to the \
+         window's end plus the check's grace, and a `down` alert waits for the window's \
+         end (one goes then if the check is still down). 409 if the name is taken; 400 \
+         for bad input (an end before the start, an unknown check or tag).",
+    ))
+    .request_body(json_body("WindowCreate"))
+    .response(
+        "201",
+        window_links(json_answer("The new window.", "Window")).build(),
+    );
+    let get_window = management(
+        "getMaintenance",
+        "maintenance",
+        "Get a maintenance window",
+        &[NOT_FOUND],
+    )
+    .parameter(window_name())
+    .response("200", json_answer("The window.", "Window").build());
+    let update_window = management(
+        "updateMaintenance",
+        "maintenance",
+        "Change a maintenance window",
+        &[BAD_REQUEST, NOT_FOUND, UNSUPPORTED, UNAVAILABLE],
+    )
+    .parameter(window_name())
+    .request_body(json_body("WindowPatch"))
+    .response("200", json_answer("The changed window.", "Window").build());
+    let delete_window = management(
+        "deleteMaintenance",
+        "maintenance",
+        "Delete a maintenance window",
+        &[NOT_FOUND, UNSUPPORTED, UNAVAILABLE],
+    )
+    .parameter(window_name())
+    .response(
+        "204",
+        ResponseBuilder::new().description("Deleted.").build(),
+    );
+
     let export_config = management(
         "exportConfig",
         "config",
@@ -1324,6 +1511,21 @@ fn management_paths(paths: PathsBuilder) -> PathsBuilder {
         .path(
             "/api/v1/channels/{name}/test",
             item([(HttpMethod::Post, test_channel)]),
+        )
+        .path(
+            "/api/v1/maintenance",
+            item([
+                (HttpMethod::Get, list_windows),
+                (HttpMethod::Post, create_window),
+            ]),
+        )
+        .path(
+            "/api/v1/maintenance/{name}",
+            item([
+                (HttpMethod::Get, get_window),
+                (HttpMethod::Patch, update_window),
+                (HttpMethod::Delete, delete_window),
+            ]),
         )
 }
 
@@ -1669,6 +1871,10 @@ fn components() -> utoipa::openapi::Components {
     add_schema::<ChannelCreate>(&mut schemas);
     add_schema::<TestDelivery>(&mut schemas);
     add_schema::<ConfigPlan>(&mut schemas);
+    add_schema::<Window>(&mut schemas);
+    add_schema::<WindowList>(&mut schemas);
+    add_schema::<WindowCreate>(&mut schemas);
+    add_schema::<WindowPatch>(&mut schemas);
     for (name, schema) in &mut schemas {
         match name.as_str() {
             // Every kind's settings are closed, as `Fields::only` has them; utoipa's
@@ -1721,10 +1927,16 @@ fn components() -> utoipa::openapi::Components {
                  create, change or test a `command` channel.",
             ),
         )
-        .response(NOT_FOUND, error_answer("No such check or channel."))
+        .response(
+            NOT_FOUND,
+            error_answer("No such check, channel or maintenance window."),
+        )
         .response(
             CONFLICT,
-            error_answer("The name (or the slug made from it) is taken."),
+            error_answer(
+                "The name (or the slug made from it) is taken; or a check named by \
+                 another's `depends_on` or by a maintenance window was to be renamed.",
+            ),
         )
         .response(
             UNSUPPORTED,
@@ -1820,6 +2032,12 @@ fn openapi() -> OpenApi {
             TagBuilder::new()
                 .name("channels")
                 .description(Some("Where alerts go."))
+                .build(),
+            TagBuilder::new()
+                .name("maintenance")
+                .description(Some(
+                    "Maintenance windows: no run expected, no `down` alert.",
+                ))
                 .build(),
             TagBuilder::new()
                 .name("config")
@@ -2036,6 +2254,7 @@ mod tests {
         spec_keys.insert("slow_min".into());
         spec_keys.insert("oncalendar".into());
         spec_keys.insert("manual_resume".into());
+        spec_keys.insert("depends_on".into());
         assert_eq!(properties(schema(&doc, "CheckCreate")), spec_keys);
         let mut patch_keys = properties(schema(&doc, "CheckPatch"));
         patch_keys.insert("uuid".into());

@@ -310,6 +310,14 @@ fn render(
                     dt { "Tags" }
                     dd { @for t in &s.tags { a.tag href=(format!("/?tag={}", encode(t))) { (t) } " " } }
                 }
+                @if let Some((window, until)) = s.maintenance_at(now) {
+                    dt { "Maintenance" }
+                    dd.maintenance { "In window " code { (window) } " until " (time_abs(until)) ": no run is expected and no down alert is sent." }
+                }
+                @if !s.depends_on.is_empty() {
+                    dt { "Depends on" }
+                    dd.depends-on { @for (i, d) in s.depends_on.iter().enumerate() { @if i > 0 { ", " } code { (d) } } }
+                }
                 dt { "Slug" } dd { code { (s.slug) } }
                 dt { "UUID" } dd { code { (s.uuid) } }
                 @if s.managed { dt { "Managed" } dd { "declared in the config file (a SIGHUP puts its values back)" } }

@@ -533,7 +533,7 @@ pub(super) async fn delete(
     let Some(id) = parse_uuid(&uuid) else {
         return no_check(&uuid);
     };
-    match app.change(|reg, _, ops| reg.delete(id, ops)).await {
+    match app.change(|reg, now, ops| reg.delete(id, now, ops)).await {
         Err(e) => failure(e),
         Ok(Err(e)) => refusal(
             StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
