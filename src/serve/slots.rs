@@ -147,6 +147,10 @@ impl Ledger {
         }
     }
 
+    pub fn is_empty(&self) -> bool {
+        *self == Ledger::default()
+    }
+
     fn floor(&self) -> i64 {
         self.since.unwrap_or(i64::MIN / 4)
     }

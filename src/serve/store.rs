@@ -53,6 +53,18 @@ pub struct FlipRow {
     pub reason: String,
 }
 
+/// A judged slot of a check (§6), keyed by (`check_uuid`, `due_ms`): a whole row,
+/// written over any row with the same key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotOutcomeRow {
+    pub check_uuid: String,
+    pub due_ms: i64,
+    /// `ok`, `failed` or `missed`.
+    pub status: &'static str,
+    /// The `n` of the run's end ping.
+    pub ping: Option<i64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
     pub id: i64,
@@ -98,6 +110,13 @@ pub enum Op {
     DeleteChannel(String),
     Enqueue(OutboxRow),
     Attempt(AttemptRow),
+    /// Upserts one slot outcome by (check, due).
+    PutSlot(SlotOutcomeRow),
+    /// Deletes a check's slot outcomes due before `before_ms` (kept 400 days).
+    TrimSlots {
+        check_uuid: String,
+        before_ms: i64,
+    },
 }
 
 /// Everything loaded at start-up.
@@ -183,6 +202,17 @@ pub trait History: Send + Sync + 'static {
         }
         Ok(pings)
     }
+    /// Stored slot outcomes of a check due in `[from_ms, to_ms]`, oldest first, at
+    /// most `limit`.
+    fn slots(
+        &self,
+        _uuid: &str,
+        _from_ms: i64,
+        _to_ms: i64,
+        _limit: usize,
+    ) -> Result<Vec<crate::serve::slots::SlotRow>> {
+        Ok(Vec::new())
+    }
     /// One ping by its number, with its body.
     fn ping(&self, uuid: &str, n: i64) -> Result<Option<PingEntry>> {
         Ok(self.pings(uuid, 1_000_000)?.into_iter().find(|p| p.n == n))
@@ -251,6 +281,14 @@ CREATE INDEX outbox_pending ON outbox (done) WHERE done = 0;
     "ALTER TABLE pings ADD COLUMN state TEXT;",
     // Facts about the database itself; written at every start, which proves it writable.
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // Slot outcomes (§6), apart from the ping history so they outlive its trimming.
+    "CREATE TABLE slots (
+    check_uuid TEXT NOT NULL,
+    due_ms INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    ping INTEGER,
+    PRIMARY KEY (check_uuid, due_ms)
+) WITHOUT ROWID;",
 ];
 
 fn configure(conn: &Connection, synchronous: &str) -> Result<()> {
@@ -517,6 +555,7 @@ fn apply(tx: &Connection, op: &Op) -> rusqlite::Result<()> {
                 "DELETE FROM pings WHERE check_uuid = ?1",
                 "DELETE FROM flips WHERE check_uuid = ?1",
                 "DELETE FROM outbox WHERE check_uuid = ?1 AND done = 1",
+                "DELETE FROM slots WHERE check_uuid = ?1",
             ] {
                 tx.prepare_cached(sql)?.execute([uuid])?;
             }
@@ -616,6 +655,20 @@ fn apply(tx: &Connection, op: &Op) -> rusqlite::Result<()> {
                 .execute(params![a.id, NOTIFICATION_HISTORY])?;
             }
         }
+        Op::PutSlot(r) => {
+            tx.prepare_cached(
+                "INSERT INTO slots (check_uuid, due_ms, status, ping) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (check_uuid, due_ms) DO UPDATE SET status = ?3, ping = ?4",
+            )?
+            .execute(params![r.check_uuid, r.due_ms, r.status, r.ping])?;
+        }
+        Op::TrimSlots {
+            check_uuid,
+            before_ms,
+        } => {
+            tx.prepare_cached("DELETE FROM slots WHERE check_uuid = ?1 AND due_ms < ?2")?
+                .execute(params![check_uuid, before_ms])?;
+        }
     }
     Ok(())
 }
@@ -678,6 +731,41 @@ impl History for SqliteHistory {
         ))?;
         let rows = stmt.query_map(params![uuid, limit as i64], ping_entry)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn slots(
+        &self,
+        uuid: &str,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::serve::slots::SlotRow>> {
+        use crate::serve::slots::{SlotRow, SlotStatus};
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT due_ms, status, ping FROM slots
+             WHERE check_uuid = ?1 AND due_ms >= ?2 AND due_ms <= ?3 ORDER BY due_ms LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(params![uuid, from_ms, to_ms, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (due_ms, status, ping) = row?;
+            // A status this hb does not know (a newer one wrote it) is left out.
+            if let Some(status) = SlotStatus::parse(&status) {
+                out.push(SlotRow {
+                    due_ms,
+                    status,
+                    ping,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn flips(&self, uuid: &str, limit: usize) -> Result<Vec<FlipEntry>> {

@@ -31,7 +31,8 @@ pub struct Command {
 
 /// The variables the command gets: `HB_EVENT`, `HB_EVENT_ID`, `HB_CHECK_NAME`,
 /// `HB_CHECK_UUID`, `HB_CHECK_SLUG`, `HB_STATUS`, `HB_REASON`, `HB_BODY`, `HB_AT`, and also
-/// `HB_REPEAT`, `HB_CHECK_URL` and `HB_JSON` (the webhook's default JSON body).
+/// `HB_REPEAT`, `HB_CHECK_URL` and `HB_JSON` (the webhook's default JSON body), and
+/// `HB_MISSED_SLOTS` on a `down` alert whose reason is `missed`.
 pub fn environment(event: &Event) -> Vec<(&'static str, String)> {
     let vars = [
         ("HB_EVENT", event.event.clone()),
@@ -47,7 +48,11 @@ pub fn environment(event: &Event) -> Vec<(&'static str, String)> {
         ("HB_CHECK_URL", event.check_url.clone()),
         ("HB_JSON", super::webhook::default_body(event).to_string()),
     ];
+    let missed = event
+        .missed_slots
+        .map(|n| ("HB_MISSED_SLOTS", n.to_string()));
     vars.into_iter()
+        .chain(missed)
         .map(|(k, v)| {
             let v = v.replace('\0', "");
             (k, text::clip_bytes(&v, ENV_MAX).to_string())
