@@ -26,5 +26,6 @@ mod serve_api;
 mod serve_changes;
 mod serve_conn;
 mod serve_openapi;
+mod serve_slots;
 mod serve_trust;
 mod serve_web;
