@@ -1,10 +1,9 @@
 //! `GET /api/v1/heartbeats/{uuid}/slots?from=&to=`: a check's slots (§6), oldest first.
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
-use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -13,7 +12,9 @@ use crate::serve::app::App;
 use crate::serve::check::rfc3339;
 use crate::serve::registry::{ApiError, open_run, rules_of};
 use crate::serve::schedule::Schedule;
-use crate::serve::slots::{self, Ledger, MAX_LISTED, Open, Rules, SlotRow, TooMany, View};
+use crate::serve::slots::{
+    self, Ledger, MAX_LISTED, Open, Rules, Slot, SlotRow, SlotStatus, TooMany, View,
+};
 use crate::serve::store::PING_HISTORY;
 
 /// The range when none is given: the last 7 days.
@@ -86,10 +87,69 @@ pub(super) async fn slots(
         }
     };
     let history = app.history.clone();
-    let answer = tokio::task::spawn_blocking(move || answer(&*history, id, &copy, from, to, now))
+    let body = tokio::task::spawn_blocking(move || answer(&*history, id, &copy, from, to, now))
         .await
         .map_err(|e| ApiError::Unavailable(format!("storage: {e}")))??;
-    Ok(Json(answer).into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `{"slots": [{"due", "status", "ping"}]}`, written straight out: a week of a check
+/// due every minute is 10,000 slots, and a `Value` for each would be most of the cost.
+fn write_slots(listed: &[Slot]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(64 + listed.len() * 60);
+    out.extend_from_slice(b"{\"slots\":[");
+    let mut day: Option<(i64, String)> = None;
+    for (i, s) in listed.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"due\":\"");
+        write_time(&mut out, s.due, &mut day);
+        out.extend_from_slice(b"\",\"status\":\"");
+        out.extend_from_slice(s.status.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"ping\":");
+        match s.ping {
+            Some(n) => {
+                let _ = write!(out, "{n}");
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+/// [`rfc3339`], with the date made once per day.
+fn write_time(out: &mut Vec<u8>, t: Timestamp, day: &mut Option<(i64, String)>) {
+    use std::io::Write;
+    const DAY: i64 = 86_400_000;
+    let ms = t.as_millisecond();
+    if ms < 0 {
+        out.extend_from_slice(rfc3339(t).as_bytes());
+        return;
+    }
+    let (d, rem) = (ms / DAY, ms % DAY);
+    if day.as_ref().map(|(n, _)| *n) != Some(d) {
+        let midnight = rfc3339(Timestamp::from_millisecond(d * DAY).unwrap_or(t));
+        // "YYYY-MM-DDT": from 1970 on, the year has four digits.
+        *day = Some((d, midnight.get(..11).unwrap_or_default().to_string()));
+    }
+    if let Some((_, date)) = day {
+        out.extend_from_slice(date.as_bytes());
+    }
+    let (h, m, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000,
+    );
+    let _ = write!(out, "{h:02}:{m:02}:{s:02}");
+    if milli != 0 {
+        let _ = write!(out, ".{milli:03}");
+    }
+    out.push(b'Z');
 }
 
 fn answer(
@@ -99,7 +159,7 @@ fn answer(
     from: Timestamp,
     to: Timestamp,
     now: Timestamp,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<u8>, ApiError> {
     let storage = |e: anyhow::Error| ApiError::Unavailable(format!("storage: {e:#}"));
     let uuid = id.to_string();
     let rules = Rules {
@@ -145,11 +205,7 @@ fn answer(
             "from, to: the range holds more than {MAX_LISTED} slots; narrow it to at most {MAX_LISTED} slots"
         ))
     })?;
-    let slots: Vec<Value> = listed
-        .into_iter()
-        .map(|s| json!({"due": rfc3339(s.due), "status": s.status.as_str(), "ping": s.ping}))
-        .collect();
-    Ok(json!({ "slots": slots }))
+    Ok(write_slots(&listed))
 }
 
 #[cfg(test)]
@@ -158,6 +214,41 @@ mod tests {
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn slots_are_written_as_the_api_shows_times() {
+        let listed = [
+            Slot {
+                due: t("2026-01-01T03:00:00Z"),
+                status: SlotStatus::Ok,
+                ping: Some(7),
+            },
+            Slot {
+                due: t("2026-01-01T03:00:00.250Z"),
+                status: SlotStatus::Missed,
+                ping: None,
+            },
+            Slot {
+                due: t("2026-01-02T00:00:00Z"),
+                status: SlotStatus::Pending,
+                ping: None,
+            },
+        ];
+        let written: serde_json::Value = serde_json::from_slice(&write_slots(&listed)).unwrap();
+        assert_eq!(
+            written,
+            serde_json::json!({"slots": [
+                {"due": "2026-01-01T03:00:00Z", "status": "ok", "ping": 7},
+                {"due": "2026-01-01T03:00:00.250Z", "status": "missed", "ping": null},
+                {"due": "2026-01-02T00:00:00Z", "status": "pending", "ping": null},
+            ]})
+        );
+        for s in &listed {
+            let mut out = Vec::new();
+            write_time(&mut out, s.due, &mut None);
+            assert_eq!(String::from_utf8(out).unwrap(), rfc3339(s.due));
+        }
     }
 
     #[test]

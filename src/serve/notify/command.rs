@@ -216,3 +216,33 @@ impl Command {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(missed_slots: Option<u32>) -> Event {
+        Event {
+            event_id: "e".into(),
+            event: "down".into(),
+            check: json!({"name": "backup"}),
+            reason: Some("missed".into()),
+            at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            repeat: 0,
+            body: None,
+            check_url: String::new(),
+            missed_slots,
+        }
+    }
+
+    #[test]
+    fn a_missed_down_alert_carries_hb_missed_slots() {
+        let env = environment(&event(Some(3)));
+        assert!(env.contains(&("HB_MISSED_SLOTS", "3".to_string())));
+        let json = env.iter().find(|(k, _)| *k == "HB_JSON").unwrap();
+        assert!(json.1.contains("\"missed_slots\":3"), "{}", json.1);
+        let none = environment(&event(None));
+        assert!(none.iter().all(|(k, _)| *k != "HB_MISSED_SLOTS"));
+    }
+}
