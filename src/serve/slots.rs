@@ -17,7 +17,6 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::schedule::Schedule;
@@ -372,7 +371,9 @@ pub fn list(view: &View<'_>, from: Timestamp, to: Timestamp) -> Result<Vec<Slot>
     let grace_ms = view.rules.grace_ms();
     let lo = from.as_millisecond();
     let hi = to.as_millisecond().min(now_ms);
-    let mut out: BTreeMap<i64, (SlotStatus, Option<i64>)> = BTreeMap::new();
+    // (due, rank, status, ping): for one due time the lowest rank wins: a stored
+    // row, then one worked out from the pings, then the open run, then the rest.
+    let mut out: Vec<(i64, u8, SlotStatus, Option<i64>)> = Vec::new();
     if lo > hi {
         return Ok(Vec::new());
     }
@@ -383,17 +384,17 @@ pub fn list(view: &View<'_>, from: Timestamp, to: Timestamp) -> Result<Vec<Slot>
         .iter()
         .filter(|r| in_range(r.due_ms) && r.due_ms <= since)
     {
-        out.insert(row.due_ms, (row.status, row.ping));
+        out.push((row.due_ms, 1, row.status, row.ping));
     }
     for row in view.stored.iter().filter(|r| in_range(r.due_ms)) {
-        out.insert(row.due_ms, (row.status, row.ping));
+        out.push((row.due_ms, 0, row.status, row.ping));
         if out.len() > MAX_LISTED {
             return Err(TooMany);
         }
     }
     let running = view.ledger.open_slot(view.rules, view.open, now_ms);
     if let Some(due) = running.filter(|d| in_range(*d)) {
-        out.entry(due).or_insert((SlotStatus::Running, None));
+        out.push((due, 2, SlotStatus::Running, None));
     }
     // The slots not judged yet: after `through`.
     let mut after = view
@@ -412,15 +413,20 @@ pub fn list(view: &View<'_>, from: Timestamp, to: Timestamp) -> Result<Vec<Slot>
         } else {
             SlotStatus::Pending
         };
-        out.entry(due).or_insert((status, None));
-        if out.len() > MAX_LISTED {
-            return Err(TooMany);
+        out.push((due, 3, status, None));
+        if out.len() > 2 * MAX_LISTED + 2 {
+            break;
         }
         after = due;
     }
+    out.sort_unstable_by_key(|(due, rank, _, _)| (*due, *rank));
+    out.dedup_by_key(|(due, _, _, _)| *due);
+    if out.len() > MAX_LISTED {
+        return Err(TooMany);
+    }
     Ok(out
         .into_iter()
-        .map(|(due_ms, (mut status, ping))| {
+        .map(|(due_ms, _, mut status, ping)| {
             let due = ts(due_ms);
             // Missed only once due + grace has come.
             if status == SlotStatus::Missed && due_ms.saturating_add(grace_ms) > now_ms {

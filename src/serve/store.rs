@@ -746,22 +746,16 @@ impl History for SqliteHistory {
             "SELECT due_ms, status, ping FROM slots
              WHERE check_uuid = ?1 AND due_ms >= ?2 AND due_ms <= ?3 ORDER BY due_ms LIMIT ?4",
         )?;
-        let rows = stmt.query_map(params![uuid, from_ms, to_ms, limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<i64>>(2)?,
-            ))
-        })?;
+        let mut rows = stmt.query(params![uuid, from_ms, to_ms, limit as i64])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (due_ms, status, ping) = row?;
+        while let Some(r) = rows.next()? {
             // A status this hb does not know (a newer one wrote it) is left out.
-            if let Some(status) = SlotStatus::parse(&status) {
+            let status = r.get_ref(1)?.as_str().ok().and_then(SlotStatus::parse);
+            if let Some(status) = status {
                 out.push(SlotRow {
-                    due_ms,
+                    due_ms: r.get(0)?,
                     status,
-                    ping,
+                    ping: r.get(2)?,
                 });
             }
         }

@@ -12,9 +12,7 @@ use crate::serve::app::App;
 use crate::serve::check::rfc3339;
 use crate::serve::registry::{ApiError, open_run, rules_of};
 use crate::serve::schedule::Schedule;
-use crate::serve::slots::{
-    self, Ledger, MAX_LISTED, Open, Rules, Slot, SlotRow, SlotStatus, TooMany, View,
-};
+use crate::serve::slots::{self, Ledger, MAX_LISTED, Open, Rules, Slot, SlotRow, TooMany, View};
 use crate::serve::store::PING_HISTORY;
 
 /// The range when none is given: the last 7 days.
@@ -211,6 +209,7 @@ fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::serve::slots::SlotStatus;
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
