@@ -28,5 +28,6 @@ mod serve_conn;
 mod serve_dependencies;
 mod serve_maintenance;
 mod serve_openapi;
+mod serve_slots;
 mod serve_trust;
 mod serve_web;

@@ -16,6 +16,7 @@ mod proptests;
 pub mod registry;
 pub mod schedule;
 pub mod secret;
+pub mod slots;
 pub mod status;
 pub mod store;
 pub mod store_pg;

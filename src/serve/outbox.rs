@@ -55,6 +55,8 @@ struct StoredEvent {
     repeat: u32,
     body: Option<String>,
     check_url: String,
+    #[serde(default)]
+    missed_slots: Option<u32>,
 }
 
 fn event_of(row: &OutboxRow) -> Result<Event, String> {
@@ -69,6 +71,7 @@ fn event_of(row: &OutboxRow) -> Result<Event, String> {
         repeat: e.repeat,
         body: e.body,
         check_url: e.check_url,
+        missed_slots: e.missed_slots,
     })
 }
 

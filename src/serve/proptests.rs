@@ -1190,6 +1190,7 @@ fn wild_state() -> impl Strategy<Value = State> {
                     n_pings,
                     seq: 0,
                     ended_rids: Default::default(),
+                    slots: Default::default(),
                 }
             },
         )

@@ -15,8 +15,11 @@ use uuid::Uuid;
 use super::check::{CheckSpec, Settings, merge_patch, parse_spec};
 use super::maintenance::{self, Window, WindowSpec};
 use super::notify::{ChannelKind, Event};
+use super::slots::{self, Ledger, Open, Rules, SlotRow};
 use super::status::{Alert, Health, Outcome, Ping, State, Targets};
-use super::store::{AttemptRow, CheckRow, FlipRow, Op, OutboxRow, PingRow, Snapshot};
+use super::store::{
+    AttemptRow, CheckRow, FlipRow, Op, OutboxRow, PingRow, SlotOutcomeRow, Snapshot,
+};
 
 #[derive(Clone)]
 pub struct Entry {
@@ -359,6 +362,12 @@ impl Registry {
                 });
             match loaded {
                 Ok((settings, mut state)) => {
+                    if state.slots.since.is_none() {
+                        // Stored before the slot ledger: it begins now (older slots are
+                        // worked out from the pings).
+                        state.slots = Ledger::new(now);
+                        state.slots.anchor = state.last_ping.map(|t| t.as_millisecond());
+                    }
                     state.on_startup(&settings, now);
                     reg.insert(Entry {
                         settings,
@@ -656,7 +665,27 @@ impl Registry {
         let Some(entry) = self.checks.get_mut(&uuid) else {
             return;
         };
+        let open_before = open_run(&entry.state);
         let mut outcome = entry.state.apply_ping(&entry.settings, ping);
+        let at_ms = ping.at.as_millisecond();
+        let end = match ping.effective_kind() {
+            super::status::PingKind::Success => Some(false),
+            super::status::PingKind::Fail => Some(true),
+            _ => None,
+        };
+        let run_start = outcome
+            .duration
+            .map(|d| at_ms.saturating_sub((d * 1000.0).round() as i64));
+        let open_after = open_run(&entry.state);
+        let slot_rows = entry.state.slots.on_ping(
+            rules_of(&entry.settings),
+            at_ms,
+            i64::try_from(entry.state.n_pings).unwrap_or(i64::MAX),
+            end,
+            run_start,
+            open_before,
+            open_after,
+        );
         self.hold_alerts(uuid, &mut outcome);
         let Some(entry) = self.checks.get_mut(&uuid) else {
             return;
@@ -676,6 +705,7 @@ impl Registry {
             duration: outcome.duration,
             state: state_json(&mut entry.state),
         }));
+        slot_ops(uuid, slot_rows, ping.at, ops);
         self.settle(uuid, outcome, meta.body, ping.at, ops, false);
     }
 
@@ -836,6 +866,8 @@ impl Registry {
             repeat: alert.repeat,
             body,
             check_url: format!("{}/checks/{}", self.public_base, uuid),
+            missed_slots: (alert.event == "down" && alert.reason.as_deref() == Some("missed"))
+                .then_some(entry.state.slots.missed),
         };
         let payload = serde_json::to_string(&event).expect("event serializes");
         for channel in channels {
@@ -909,6 +941,8 @@ impl Registry {
             body,
             // The dashboard's details page.
             check_url: format!("{}/checks/{}", self.public_base, uuid),
+            missed_slots: (alert.event == "down" && alert.reason.as_deref() == Some("missed"))
+                .then_some(entry.state.slots.missed),
         };
         self.enqueue_event(&event, Some(uuid), channels, now, ops);
     }
@@ -968,7 +1002,29 @@ impl Registry {
             let Some(entry) = self.checks.get_mut(&uuid) else {
                 continue;
             };
+            // Slots whose due + grace has come are judged first, so a `missed` alert
+            // knows how many are missed in a row.
+            let mut slot_rows = Vec::new();
+            let open = open_run(&entry.state);
+            entry.state.slots.catch_up(
+                rules_of(&entry.settings),
+                open,
+                now.as_millisecond(),
+                &mut slot_rows,
+            );
             let mut outcome = entry.state.tick(&entry.settings, now);
+            if !slot_rows.is_empty() {
+                if outcome == Outcome::default() {
+                    ops.push(Op::PutState {
+                        uuid: uuid.to_string(),
+                        state: state_json(&mut entry.state),
+                    });
+                }
+                slot_ops(uuid, slot_rows, now, ops);
+            }
+            let Some(entry) = self.checks.get_mut(&uuid) else {
+                continue;
+            };
             if outcome == Outcome::default() {
                 // Nothing happened (e.g. a deadline that moved); re-queue only if still ahead.
                 if let Some(next) = entry.state.next_deadline(&entry.settings)
@@ -998,7 +1054,10 @@ impl Registry {
         self.check_dependencies(&settings, None)?;
         let mut entry = Entry {
             settings,
-            state: State::default(),
+            state: State {
+                slots: Ledger::new(now),
+                ..State::default()
+            },
             created_ms: now.as_millisecond(),
         };
         ops.push(Op::PutCheck(check_row(&mut entry)));
@@ -1483,6 +1542,8 @@ impl Registry {
             Op::Suppressed { row, .. } => {
                 keys.insert(Key::Outbox(row.id));
             }
+            // History: a check's ledger travels in its state.
+            Op::PutSlot(_) | Op::TrimSlots { .. } => {}
         }
     }
 
@@ -1601,6 +1662,7 @@ impl Registry {
             Op::Suppressed { row, .. } => {
                 self.next_outbox_id = self.next_outbox_id.max(row.id + 1);
             }
+            Op::PutSlot(_) | Op::TrimSlots { .. } => {}
             Op::Claim { id, node, until_ms } => {
                 if let Some(mut pending) = self.outbox.remove(id) {
                     if node.is_empty() {
@@ -1968,6 +2030,42 @@ impl Registry {
     }
 }
 
+/// The check's open run, as the slot ledger sees it.
+pub fn open_run(state: &State) -> Option<Open> {
+    state.run.as_ref().map(|r| Open {
+        start_ms: r.start.as_millisecond(),
+    })
+}
+
+/// What slots a check has.
+pub fn rules_of(settings: &Settings) -> Rules<'_> {
+    Rules {
+        schedule: &settings.schedule,
+        grace: settings.grace(),
+    }
+}
+
+/// The operations that store judged slots, and trim those past [`slots::KEEP`].
+fn slot_ops(uuid: Uuid, rows: Vec<SlotRow>, now: Timestamp, ops: &mut Vec<Op>) {
+    if rows.is_empty() {
+        return;
+    }
+    let check_uuid = uuid.to_string();
+    for row in rows {
+        ops.push(Op::PutSlot(SlotOutcomeRow {
+            check_uuid: check_uuid.clone(),
+            due_ms: row.due_ms,
+            status: row.status.as_str(),
+            ping: row.ping,
+        }));
+    }
+    let keep = i64::try_from(slots::KEEP.as_millis()).unwrap_or(i64::MAX);
+    ops.push(Op::TrimSlots {
+        check_uuid,
+        before_ms: now.as_millisecond().saturating_sub(keep),
+    });
+}
+
 fn not_found(uuid: Uuid) -> ApiError {
     ApiError::NotFound(format!("no check with uuid {uuid}"))
 }
@@ -2010,6 +2108,7 @@ mod tests {
             repeat: 0,
             body: None,
             check_url: String::new(),
+            missed_slots: None,
         }
     }
 

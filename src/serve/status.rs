@@ -134,6 +134,9 @@ pub struct State {
     /// unknown outcome (a timeout, a 503) is answered and changes nothing.
     #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
     pub ended_rids: VecDeque<String>,
+    /// The slot ledger (§6): which slots are judged so far.
+    #[serde(default, skip_serializing_if = "super::slots::Ledger::is_empty")]
+    pub slots: super::slots::Ledger,
 }
 
 /// Ended `rid`s remembered per check.

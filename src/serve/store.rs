@@ -53,6 +53,18 @@ pub struct FlipRow {
     pub reason: String,
 }
 
+/// A judged slot of a check (§6), keyed by (`check_uuid`, `due_ms`): a whole row,
+/// written over any row with the same key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotOutcomeRow {
+    pub check_uuid: String,
+    pub due_ms: i64,
+    /// `ok`, `failed` or `missed`.
+    pub status: &'static str,
+    /// The `n` of the run's end ping.
+    pub ping: Option<i64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
     pub id: i64,
@@ -117,6 +129,13 @@ pub enum Op {
     Suppressed {
         row: OutboxRow,
         reason: String,
+    },
+    /// Upserts one slot outcome by (check, due).
+    PutSlot(SlotOutcomeRow),
+    /// Deletes a check's slot outcomes due before `before_ms` (kept 400 days).
+    TrimSlots {
+        check_uuid: String,
+        before_ms: i64,
     },
 }
 
@@ -231,6 +250,17 @@ pub trait History: Send + Sync + 'static {
         }
         Ok(pings)
     }
+    /// Stored slot outcomes of a check due in `[from_ms, to_ms]`, oldest first, at
+    /// most `limit`.
+    fn slots(
+        &self,
+        _uuid: &str,
+        _from_ms: i64,
+        _to_ms: i64,
+        _limit: usize,
+    ) -> Result<Vec<crate::serve::slots::SlotRow>> {
+        Ok(Vec::new())
+    }
     /// One ping by its number, with its body.
     fn ping(&self, uuid: &str, n: i64) -> Result<Option<PingEntry>> {
         Ok(self.pings(uuid, 1_000_000)?.into_iter().find(|p| p.n == n))
@@ -308,6 +338,14 @@ CREATE TABLE maintenance (
 );
 ALTER TABLE outbox ADD COLUMN suppressed TEXT;
 "#,
+    // Slot outcomes (§6), apart from the ping history so they outlive its trimming.
+    "CREATE TABLE slots (
+    check_uuid TEXT NOT NULL,
+    due_ms INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    ping INTEGER,
+    PRIMARY KEY (check_uuid, due_ms)
+) WITHOUT ROWID;",
 ];
 
 fn configure(conn: &Connection, synchronous: &str) -> Result<()> {
@@ -578,6 +616,7 @@ fn apply(tx: &Connection, op: &Op) -> rusqlite::Result<()> {
                 "DELETE FROM pings WHERE check_uuid = ?1",
                 "DELETE FROM flips WHERE check_uuid = ?1",
                 "DELETE FROM outbox WHERE check_uuid = ?1 AND done = 1",
+                "DELETE FROM slots WHERE check_uuid = ?1",
             ] {
                 tx.prepare_cached(sql)?.execute([uuid])?;
             }
@@ -711,6 +750,20 @@ fn apply(tx: &Connection, op: &Op) -> rusqlite::Result<()> {
                 reason
             ])?;
         }
+        Op::PutSlot(r) => {
+            tx.prepare_cached(
+                "INSERT INTO slots (check_uuid, due_ms, status, ping) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (check_uuid, due_ms) DO UPDATE SET status = ?3, ping = ?4",
+            )?
+            .execute(params![r.check_uuid, r.due_ms, r.status, r.ping])?;
+        }
+        Op::TrimSlots {
+            check_uuid,
+            before_ms,
+        } => {
+            tx.prepare_cached("DELETE FROM slots WHERE check_uuid = ?1 AND due_ms < ?2")?
+                .execute(params![check_uuid, before_ms])?;
+        }
     }
     Ok(())
 }
@@ -773,6 +826,35 @@ impl History for SqliteHistory {
         ))?;
         let rows = stmt.query_map(params![uuid, limit as i64], ping_entry)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn slots(
+        &self,
+        uuid: &str,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::serve::slots::SlotRow>> {
+        use crate::serve::slots::{SlotRow, SlotStatus};
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT due_ms, status, ping FROM slots
+             WHERE check_uuid = ?1 AND due_ms >= ?2 AND due_ms <= ?3 ORDER BY due_ms LIMIT ?4",
+        )?;
+        let mut rows = stmt.query(params![uuid, from_ms, to_ms, limit as i64])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            // A status this hb does not know (a newer one wrote it) is left out.
+            let status = r.get_ref(1)?.as_str().ok().and_then(SlotStatus::parse);
+            if let Some(status) = status {
+                out.push(SlotRow {
+                    due_ms: r.get(0)?,
+                    status,
+                    ping: r.get(2)?,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn flips(&self, uuid: &str, limit: usize) -> Result<Vec<FlipEntry>> {

@@ -95,7 +95,7 @@ fn to_wire(op: &Op) -> Option<Wire> {
             state: p.state.clone(),
         },
         Op::DeleteCheck(uuid) => Wire::DeleteCheck { uuid: uuid.clone() },
-        Op::Flip(_) => return None,
+        Op::Flip(_) | Op::PutSlot(_) | Op::TrimSlots { .. } => return None,
         Op::PutChannel {
             name,
             config,

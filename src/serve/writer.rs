@@ -826,6 +826,7 @@ mod tests {
             repeat: n,
             body: None,
             check_url: String::new(),
+            missed_slots: None,
         };
         // Neither has seen the other's event when it queues its own.
         let (first, _) =

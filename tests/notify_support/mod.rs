@@ -74,6 +74,7 @@ pub(crate) fn event(kind: &str) -> Event {
         body: Some("pg_dump: error: \"connection\" refused\n\\ <script>alert(1)</script>\n".into()),
         check_url: "http://hb.example.com/api/v1/heartbeats/5c3e7d59-2d0a-4a4b-8f5e-6c1d2e3f4a5b"
             .into(),
+        missed_slots: None,
     }
 }
 

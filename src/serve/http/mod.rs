@@ -6,6 +6,7 @@ pub mod conn;
 pub mod guard;
 pub mod openapi;
 pub(crate) mod ping;
+mod slots;
 
 use axum::Router;
 use axum::extract::State;
@@ -39,6 +40,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/heartbeats/{uuid}/resume", post(api::resume))
         .route("/api/v1/heartbeats/{uuid}/pings", get(api::pings))
         .route("/api/v1/heartbeats/{uuid}/flips", get(api::flips))
+        .route("/api/v1/heartbeats/{uuid}/slots", get(slots::slots))
         .route(
             "/api/v1/heartbeats/{uuid}/notifications",
             get(api::notifications),

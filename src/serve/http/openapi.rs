@@ -643,6 +643,37 @@ pub mod shapes {
         pub flips: Vec<Flip>,
     }
 
+    /// How a slot went (§6).
+    #[derive(Deserialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum SlotStatus {
+        Ok,
+        Failed,
+        Running,
+        Missed,
+        Pending,
+        Maintenance,
+    }
+
+    /// One due time of a check and how it went.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct Slot {
+        #[schema(format = DateTime)]
+        pub due: String,
+        pub status: SlotStatus,
+        /// The `n` of the run's end ping.
+        #[schema(required = true, minimum = 1)]
+        pub ping: Option<i64>,
+    }
+
+    /// `{"slots": [...]}`, oldest first.
+    #[derive(Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct SlotList {
+        pub slots: Vec<Slot>,
+    }
+
     /// One alert to one channel and how its delivery went.
     #[derive(Deserialize, ToSchema)]
     pub struct Notification {
@@ -1101,6 +1132,7 @@ fn check_links(response: ResponseBuilder) -> ResponseBuilder {
         "listCheckPings",
         "listCheckFlips",
         "listCheckNotifications",
+        "listCheckSlots",
         "pingGet",
         "pingHead",
         "pingPost",
@@ -1240,6 +1272,35 @@ fn management_paths(paths: PathsBuilder) -> PathsBuilder {
             .parameter(check_uuid())
             .response("200", json_answer(summary, schema).build())
     };
+
+    let time_param = |name: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Query)
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(
+                Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::DateTime,
+                )),
+            )))
+    };
+    let list_slots = management(
+        "listCheckSlots",
+        "checks",
+        "The check's slots",
+        &[BAD_REQUEST, NOT_FOUND, UNAVAILABLE],
+    )
+    .description(Some(
+        "Each due time in `[from, to]` that has come, oldest first, with how it went: \
+         `ok` or `failed` by its run's end (`ping` is that end's `n`), `running`, `missed` \
+         when nothing filled it by due + grace, `pending` before that, `maintenance` inside \
+         a window. 400 for a time that is not RFC 3339, a `to` before `from`, or a range \
+         of more than 10000 slots.",
+    ))
+    .parameter(check_uuid())
+    .parameter(time_param("from", "RFC 3339; default 7 days before `to`."))
+    .parameter(time_param("to", "RFC 3339; default now."))
+    .response("200", json_answer("The slots.", "SlotList").build());
 
     let list_channels = management("listChannels", "channels", "List channels", &[])
         .response("200", json_answer("The channels.", "ChannelList").build());
@@ -1481,6 +1542,10 @@ fn management_paths(paths: PathsBuilder) -> PathsBuilder {
                 HttpMethod::Get,
                 history("listCheckFlips", "The check's status changes.", "FlipList"),
             )]),
+        )
+        .path(
+            "/api/v1/heartbeats/{uuid}/slots",
+            item([(HttpMethod::Get, list_slots)]),
         )
         .path(
             "/api/v1/heartbeats/{uuid}/notifications",
@@ -1865,6 +1930,7 @@ fn components() -> utoipa::openapi::Components {
     add_schema::<CheckPatch>(&mut schemas);
     add_schema::<PingList>(&mut schemas);
     add_schema::<FlipList>(&mut schemas);
+    add_schema::<SlotList>(&mut schemas);
     add_schema::<NotificationList>(&mut schemas);
     add_schema::<Channel>(&mut schemas);
     add_schema::<ChannelList>(&mut schemas);

@@ -31,7 +31,8 @@ pub struct Command {
 
 /// The variables the command gets: `HB_EVENT`, `HB_EVENT_ID`, `HB_CHECK_NAME`,
 /// `HB_CHECK_UUID`, `HB_CHECK_SLUG`, `HB_STATUS`, `HB_REASON`, `HB_BODY`, `HB_AT`, and also
-/// `HB_REPEAT`, `HB_CHECK_URL` and `HB_JSON` (the webhook's default JSON body).
+/// `HB_REPEAT`, `HB_CHECK_URL` and `HB_JSON` (the webhook's default JSON body), and
+/// `HB_MISSED_SLOTS` on a `down` alert whose reason is `missed`.
 pub fn environment(event: &Event) -> Vec<(&'static str, String)> {
     let vars = [
         ("HB_EVENT", event.event.clone()),
@@ -47,7 +48,11 @@ pub fn environment(event: &Event) -> Vec<(&'static str, String)> {
         ("HB_CHECK_URL", event.check_url.clone()),
         ("HB_JSON", super::webhook::default_body(event).to_string()),
     ];
+    let missed = event
+        .missed_slots
+        .map(|n| ("HB_MISSED_SLOTS", n.to_string()));
     vars.into_iter()
+        .chain(missed)
         .map(|(k, v)| {
             let v = v.replace('\0', "");
             (k, text::clip_bytes(&v, ENV_MAX).to_string())
@@ -209,5 +214,35 @@ impl Command {
             }
             Err(error) => Delivery::retryable(None, with_stderr(error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(missed_slots: Option<u32>) -> Event {
+        Event {
+            event_id: "e".into(),
+            event: "down".into(),
+            check: json!({"name": "backup"}),
+            reason: Some("missed".into()),
+            at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            repeat: 0,
+            body: None,
+            check_url: String::new(),
+            missed_slots,
+        }
+    }
+
+    #[test]
+    fn a_missed_down_alert_carries_hb_missed_slots() {
+        let env = environment(&event(Some(3)));
+        assert!(env.contains(&("HB_MISSED_SLOTS", "3".to_string())));
+        let json = env.iter().find(|(k, _)| *k == "HB_JSON").unwrap();
+        assert!(json.1.contains("\"missed_slots\":3"), "{}", json.1);
+        let none = environment(&event(None));
+        assert!(none.iter().all(|(k, _)| *k != "HB_MISSED_SLOTS"));
     }
 }

@@ -57,6 +57,9 @@ pub struct Event {
     pub body: Option<String>,
     /// A link to the check for humans.
     pub check_url: String,
+    /// For a `down` alert whose reason is `missed`: the consecutive missed slots so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_slots: Option<u32>,
 }
 
 fn serialize_at<S: serde::Serializer>(at: &jiff::Timestamp, s: S) -> Result<S::Ok, S::Error> {
@@ -593,6 +596,7 @@ mod tests {
             repeat: 0,
             body: None,
             check_url: String::new(),
+            missed_slots: None,
         };
         let mut accepted = 0;
         for _ in 0..5000 {
@@ -668,6 +672,7 @@ mod tests {
             repeat: 3,
             body: Some(" \n".into()),
             check_url: String::new(),
+            missed_slots: None,
         };
         for sample in samples() {
             let channel = ChannelKind::from_json(&sample).unwrap();

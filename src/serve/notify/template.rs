@@ -127,6 +127,7 @@ mod tests {
             repeat: 0,
             body: Some("line 1\nline 2 \\ done".into()),
             check_url: "http://hb/c".into(),
+            missed_slots: None,
         }
     }
 

@@ -24,17 +24,22 @@ pub struct Webhook {
     pub body: Option<String>,
 }
 
-/// `{"event", "event_id", "check": {…}, "reason", "at", "repeat"}`: the body a webhook
-/// without `body` sends, and the value of `$JSON`.
+/// `{"event", "event_id", "check": {…}, "reason", "at", "repeat"}` (and `missed_slots`
+/// on a `down` alert whose reason is `missed`): the body a webhook without `body`
+/// sends, and the value of `$JSON`.
 pub fn default_body(event: &Event) -> Value {
-    json!({
+    let mut body = json!({
         "event": event.event,
         "event_id": event.event_id,
         "check": event.check,
         "reason": event.reason,
         "at": text::rfc3339(event.at),
         "repeat": event.repeat,
-    })
+    });
+    if let Some(n) = event.missed_slots {
+        body["missed_slots"] = json!(n);
+    }
+    body
 }
 
 fn is_token(name: &str) -> bool {

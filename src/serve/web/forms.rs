@@ -629,6 +629,7 @@ pub(super) async fn test_channel(
         repeat: 0,
         body: None,
         check_url: base,
+        missed_slots: None,
     };
     let app2 = app.clone();
     let name2 = name.clone();

@@ -2,7 +2,7 @@
 //! its end, paired by `rid` as the status machine pairs them), slots (was each due
 //! time met, missed, failed?) and uptime. Pure: the history and the time are passed in.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use std::time::Duration;
 
 use crate::serve::schedule::Schedule;
@@ -88,34 +88,8 @@ pub fn runs(pings: &[PingEntry]) -> Vec<Run> {
     out
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SlotStatus {
-    Ok,
-    Failed,
-    Running,
-    Missed,
-    Pending,
-}
-
-impl SlotStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SlotStatus::Ok => "ok",
-            SlotStatus::Failed => "failed",
-            SlotStatus::Running => "running",
-            SlotStatus::Missed => "missed",
-            SlotStatus::Pending => "pending",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Slot {
-    pub due: Timestamp,
-    pub status: SlotStatus,
-    /// The `n` of the run's end ping (or start ping while it runs).
-    pub ping: Option<i64>,
-}
+use crate::serve::slots::{Rules, View, list, replay};
+pub use crate::serve::slots::{Slot, SlotStatus};
 
 /// What the slots are computed from.
 pub struct SlotInput<'a> {
@@ -133,180 +107,47 @@ pub struct SlotInput<'a> {
     pub now: Timestamp,
 }
 
-fn plus(t: Timestamp, d: Duration) -> Timestamp {
-    SignedDuration::try_from(d)
-        .ok()
-        .and_then(|d| t.checked_add(d).ok())
-        .unwrap_or(Timestamp::MAX)
-}
-
 fn ts(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-/// The last `count` slots due at or before `now` (oldest first), as §6 defines them: a
-/// cron check has a slot at each due time; an interval check's first slot is its first
-/// end ping + interval, each later end ping moves the next slot to that ping +
-/// interval, and with no ping one more slot comes per interval. A run fills the slot
-/// with the latest due time at or before its start (a start a little early — within
-/// a tenth of the grace, at most a minute — counts for the slot it was meant for); a
-/// slot is missed when nothing filled it by due + grace.
+/// The last `count` slots due at or before `now` (oldest first), as §6 defines them
+/// ([`crate::serve::slots`]), worked out from the pings given.
 pub fn slots(input: &SlotInput<'_>, count: usize) -> Vec<Slot> {
-    let runs = runs(input.pings);
-    let window_start = if input.truncated {
-        input.pings.first().map_or(input.now, |p| ts(p.at_ms))
-    } else {
-        input.created
+    let mut since = input.created;
+    if input.truncated
+        && let Some(first) = input.pings.first()
+    {
+        since = since.max(ts(first.at_ms));
+    }
+    // Only the newest slots are shown: start close enough to now.
+    let period = input.schedule.period(input.now);
+    let span = period
+        .saturating_mul(count as u32 + 2)
+        .saturating_add(input.grace);
+    if let Ok(span) = jiff::SignedDuration::try_from(span)
+        && let Ok(recent) = input.now.checked_sub(span)
+    {
+        since = since.max(recent);
+    }
+    let rules = Rules {
+        schedule: input.schedule,
+        grace: input.grace,
     };
-    let mut out = match input.schedule {
-        Schedule::Interval(every) => interval_slots(input, &runs, *every, window_start),
-        Schedule::Cron(_) | Schedule::OnCalendar(_) => cron_slots(input, &runs, window_start),
+    let (ledger, rows, open) = replay(rules, since, input.pings, input.now);
+    let view = View {
+        rules,
+        ledger: &ledger,
+        open: open.filter(|_| input.running),
+        now: input.now,
+        stored: &rows,
+        before: &[],
+        maintenance: None,
     };
+    let mut out = list(&view, since, input.now).unwrap_or_default();
     if out.len() > count {
         out.drain(..out.len() - count);
     }
-    out
-}
-
-/// A tenth of the grace, at most a minute: how early a start may come for its slot.
-fn early(grace: Duration) -> Duration {
-    (grace / 10).min(Duration::from_secs(60))
-}
-
-fn judge(run: Option<&Run>, due: Timestamp, input: &SlotInput<'_>, open_n: Option<i64>) -> Slot {
-    let deadline = plus(due, input.grace);
-    match run {
-        Some(run) if run.end.is_some() => Slot {
-            due,
-            status: if run.failed() {
-                SlotStatus::Failed
-            } else {
-                SlotStatus::Ok
-            },
-            ping: run.end.as_ref().map(|p| p.n),
-        },
-        Some(run) if Some(run.n()) == open_n => Slot {
-            due,
-            status: SlotStatus::Running,
-            ping: Some(run.n()),
-        },
-        _ if input.now >= deadline => Slot {
-            due,
-            status: SlotStatus::Missed,
-            ping: None,
-        },
-        _ => Slot {
-            due,
-            status: SlotStatus::Pending,
-            ping: None,
-        },
-    }
-}
-
-/// The open run that is the check's current one: the newest start without an end,
-/// when the check says it is running.
-fn current_open(input: &SlotInput<'_>, runs: &[Run]) -> Option<i64> {
-    if !input.running {
-        return None;
-    }
-    runs.iter().rev().find(|r| r.end.is_none()).map(Run::n)
-}
-
-fn cron_slots(input: &SlotInput<'_>, runs: &[Run], window_start: Timestamp) -> Vec<Slot> {
-    const MAX_SLOTS: usize = 2000;
-    let mut dues = Vec::new();
-    let mut t = window_start;
-    while let Some(next) = input.schedule.next_after(t) {
-        if next > input.now || dues.len() >= MAX_SLOTS {
-            break;
-        }
-        dues.push(next);
-        t = next;
-    }
-    if dues.len() >= MAX_SLOTS {
-        // Only the newest matter; start again close to now.
-        let keep = dues.split_off(dues.len() - 200);
-        dues = keep;
-    }
-    let open_n = current_open(input, runs);
-    // The run filling each slot (the newest run that falls in it wins).
-    let mut filled: Vec<Option<&Run>> = vec![None; dues.len()];
-    let tolerance = early(input.grace);
-    for run in runs {
-        if run.end.is_none() && Some(run.n()) != open_n {
-            continue; // an abandoned start fills nothing
-        }
-        let at = plus(ts(run.at_ms()), tolerance);
-        let i = dues.partition_point(|d| *d <= at);
-        if i == 0 {
-            continue; // before the first slot
-        }
-        let due = dues[i - 1];
-        // A run that began after its slot's deadline did not fill it in time.
-        if ts(run.at_ms()) > plus(due, input.grace) {
-            continue;
-        }
-        filled[i - 1] = Some(run);
-    }
-    dues.iter()
-        .zip(filled)
-        .map(|(due, run)| judge(run, *due, input, open_n))
-        .collect()
-}
-
-fn interval_slots(
-    input: &SlotInput<'_>,
-    runs: &[Run],
-    every: Duration,
-    window_start: Timestamp,
-) -> Vec<Slot> {
-    const MAX_SLOTS: usize = 2000;
-    let open_n = current_open(input, runs);
-    let mut out: Vec<Slot> = Vec::new();
-    // The next slot, once the first end ping set it.
-    let mut next: Option<Timestamp> = None;
-    let push_missed = |out: &mut Vec<Slot>, next: &mut Option<Timestamp>, until: Timestamp| {
-        // Slots that came and went (due + grace) before `until` with nothing in them.
-        while let Some(due) = *next {
-            if plus(due, input.grace) >= until || out.len() > MAX_SLOTS * 2 {
-                break;
-            }
-            if due >= window_start {
-                out.push(Slot {
-                    due,
-                    status: SlotStatus::Missed,
-                    ping: None,
-                });
-            }
-            *next = Some(plus(due, every));
-        }
-    };
-    for run in runs {
-        let Some(end) = &run.end else {
-            continue;
-        };
-        let start = ts(run.at_ms());
-        push_missed(&mut out, &mut next, start);
-        if let Some(due) = next
-            && due >= window_start
-        {
-            // This run fills the slot it came for (early or within the grace).
-            out.push(judge(Some(run), due.min(ts(end.at_ms)), input, open_n));
-        }
-        next = Some(plus(ts(end.at_ms), every));
-    }
-    push_missed(&mut out, &mut next, input.now);
-    if let Some(due) = next
-        && due <= input.now
-        && due >= window_start
-    {
-        let run = runs
-            .iter()
-            .rev()
-            .find(|r| r.end.is_none() && Some(r.n()) == open_n && ts(r.at_ms()) >= due);
-        out.push(judge(run, due, input, open_n));
-    }
-    out.retain(|s| s.due <= input.now);
     out
 }
 
@@ -446,7 +287,9 @@ mod tests {
             vec![
                 ("2026-01-01T03:00:00Z".into(), "ok", Some(2)),
                 ("2026-01-02T03:00:00Z".into(), "missed", None),
-                ("2026-01-03T03:00:00Z".into(), "failed", Some(4)),
+                // Started before its due time: the slot at or before the start is
+                // Jan 2's, long past its grace, so it fills none.
+                ("2026-01-03T03:00:00Z".into(), "missed", None),
                 ("2026-01-04T03:00:00Z".into(), "ok", Some(5)),
                 ("2026-01-05T03:00:00Z".into(), "pending", None),
             ]
@@ -502,11 +345,11 @@ mod tests {
             .collect();
         assert_eq!(
             got,
+            // 01:00 was replaced by the early ping's 01:59:50; the late failure came
+            // after 02:59:50's grace and fills nothing.
             vec![
-                ("2026-01-01T00:59:50Z".into(), "ok"),
                 ("2026-01-01T01:59:50Z".into(), "missed"),
                 ("2026-01-01T02:59:50Z".into(), "missed"),
-                ("2026-01-01T03:30:00Z".into(), "failed"),
                 ("2026-01-01T04:30:00Z".into(), "pending"),
             ]
         );

@@ -418,6 +418,7 @@ pub(super) fn slot_class(s: SlotStatus) -> &'static str {
         SlotStatus::Missed => "miss",
         SlotStatus::Running => "run",
         SlotStatus::Pending => "pend",
+        SlotStatus::Maintenance => "maint",
     }
 }
 
