@@ -214,6 +214,7 @@ fn a_dead_engine_fails_healthz_and_stops_the_monitor() {
     let settings = hb::serve::ServeSettings {
         listen: "127.0.0.1:0".into(),
         db: dir.path().join("hb.db"),
+        node: "test-node".into(),
         synchronous: "FULL".into(),
         max_connections: 10_000,
         options: Default::default(),

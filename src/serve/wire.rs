@@ -241,7 +241,9 @@ mod tests {
         let text = encode(&ops).unwrap();
         assert!(!text.contains("a big body"));
         let back = decode(&text).unwrap();
-        assert!(matches!(&back[0], Op::PutState { uuid, state } if uuid == "c" && state == "{\"seq\":4}"));
+        assert!(
+            matches!(&back[0], Op::PutState { uuid, state } if uuid == "c" && state == "{\"seq\":4}")
+        );
         assert!(matches!(&back[1], Op::Claim { id: 7, node, until_ms: 99 } if node == "n1"));
         assert!(encode(&[]).is_none());
     }

@@ -236,6 +236,7 @@ impl InProcess {
         let settings = hb::serve::ServeSettings {
             listen: "127.0.0.1:0".into(),
             db: db.to_path_buf(),
+            node: "test-node".into(),
             synchronous: "FULL".into(),
             max_connections: 10_000,
             options: hb::serve::app::Options {
