@@ -28,3 +28,4 @@ mod serve_conn;
 mod serve_openapi;
 mod serve_trust;
 mod serve_web;
+mod store_pg;

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod check;
 pub mod config_file;
+pub mod copy;
 pub mod engine;
 pub mod export;
 pub mod http;

@@ -21,7 +21,7 @@ use super::wire;
 /// The session advisory lock held while migrations run (one node at a time).
 const MIGRATION_LOCK: i64 = 0x6862_5f6d_6967; // "hb_mig"
 /// The transaction advisory lock every group holds: the database-wide write lock.
-const WRITE_LOCK: i64 = 0x6862_5f77_7269; // "hb_wri"
+pub(crate) const WRITE_LOCK: i64 = 0x6862_5f77_7269; // "hb_wri"
 /// Change-log rows older than an hour are deleted: commits between two trims of the change log (or one minute, whichever is first).
 const TRIM_EVERY_COMMITS: u32 = 2000;
 const TRIM_EVERY: Duration = Duration::from_secs(60);
