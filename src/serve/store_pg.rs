@@ -309,10 +309,14 @@ pub(crate) fn migrate(client: &mut Client) -> Result<()> {
 }
 
 fn migrate_locked(client: &mut Client) -> Result<()> {
-    client.batch_execute(
-        "SET client_min_messages = warning;
-         CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);",
-    )?;
+    // Created only when missing, so that an up-to-date database is not written here
+    // (a read-only one is then reported by the start-up probe, in those words).
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        client.batch_execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")?;
+    }
     let version: i32 = client
         .query_one("SELECT COALESCE(max(version), 0) FROM schema_version", &[])?
         .get(0);
