@@ -390,8 +390,7 @@ fn read_pg(client: &mut postgres::Client) -> Result<Tables> {
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()?;
-    let mut t = Tables::default();
-    t.checks = tx
+    let checks: Vec<_> = tx
         .query(
             "SELECT uuid, spec, managed, default_grace_ms, state, created_ms FROM checks ORDER BY created_ms, uuid",
             &[],
@@ -406,6 +405,10 @@ fn read_pg(client: &mut postgres::Client) -> Result<Tables> {
             created_ms: r.get(5),
         })
         .collect();
+    let mut t = Tables {
+        checks,
+        ..Default::default()
+    };
     t.pings = tx
         .query(
             "SELECT check_uuid, n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration, state

@@ -395,8 +395,7 @@ fn load(client: &mut Client) -> Result<(Snapshot, i64)> {
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()?;
-    let mut snapshot = Snapshot::default();
-    snapshot.checks = tx
+    let checks: Vec<_> = tx
         .query(
             "SELECT uuid, spec, managed, default_grace_ms, state, created_ms FROM checks ORDER BY created_ms, uuid",
             &[],
@@ -411,6 +410,10 @@ fn load(client: &mut Client) -> Result<(Snapshot, i64)> {
             created_ms: r.get(5),
         })
         .collect();
+    let mut snapshot = Snapshot {
+        checks,
+        ..Default::default()
+    };
     snapshot.channels = tx
         .query(
             "SELECT name, config, managed FROM channels ORDER BY name",

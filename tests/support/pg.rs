@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -15,6 +15,9 @@ pub(crate) struct Cluster {
     pub dir: PathBuf,
     /// The postmaster's pid.
     pub pid: u32,
+    /// What was spawned (runuser or postgres, and the watchdog): they outlive the
+    /// tests on purpose, the watchdog ends the cluster once this process is gone.
+    _spawned: (Child, Child),
 }
 
 impl Cluster {
@@ -163,7 +166,7 @@ fn start() -> Cluster {
     let port = free_port();
     let log_path = dir.join("postgres.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    as_pg(&bin.join("postgres"))
+    let postmaster = as_pg(&bin.join("postgres"))
         .arg("-D")
         .arg(&data)
         .arg("-p")
@@ -215,12 +218,17 @@ fn start() -> Cluster {
         me = std::process::id(),
         dir = dir.display()
     );
-    Command::new("sh")
+    let watchdog = Command::new("sh")
         .args(["-c", &script])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawning the cluster's watchdog");
-    Cluster { port, dir, pid }
+    Cluster {
+        port,
+        dir,
+        pid,
+        _spawned: (postmaster, watchdog),
+    }
 }
