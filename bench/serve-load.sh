@@ -6,7 +6,8 @@
 #   cargo build --release && bench/serve-load.sh
 #
 # Environment: HB_BIN (default target/release/hb), CHECKS (10000), DURATION (10s),
-# CONNECTIONS (64), THREADS (2), MODES ("FULL NORMAL").
+# CONNECTIONS (64), THREADS (2), MODES ("FULL NORMAL"; add "postgres" with PG_URL set to an
+# empty database, e.g. PG_URL=postgres://hb@127.0.0.1:5432/bench MODES="FULL postgres").
 # Loopback only. Needs wrk and python3.
 set -euo pipefail
 
@@ -65,6 +66,9 @@ cp "$tmp/gen/uuids-slow.txt" "$tmp/uuids.txt"
 
 for mode in $modes; do
     db="$tmp/hb-$mode.db"
+    if [ "$mode" = postgres ]; then
+        db=${PG_URL:?serve-load: set PG_URL to an empty PostgreSQL database for MODES=postgres}
+    fi
     export HB_SQLITE_SYNCHRONOUS=$mode
     start_server "$db" "$tmp/gen/hb.toml"
     # The checks are now in the database; serve them without the config file, as a

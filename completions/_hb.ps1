@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
             [CompletionResult]::new('channels', 'channels', [CompletionResultType]::ParameterValue, 'List the monitor''s alert channels, or send a test alert')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One screen: how many checks are in each status, then each check that is not up')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Config as code, both ways: export the monitor''s checks and channels, check a file, plan it')
+            [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'The monitor''s database: copy it between SQLite and PostgreSQL')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write a page per subcommand into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -100,7 +101,7 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
         }
         'hb;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on [default: 127.0.0.1:8080]')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database file [default: hb/hb.db in the platform data dir]')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database file, or postgres://USER@HOST/DB [default: hb/hb.db in the platform data dir]')
             [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Public URL used in ping_url and alert links [default: http:// + the request''s Host]')
             [CompletionResult]::new('--ping-key', '--ping-key', [CompletionResultType]::ParameterName, 'The key in slug ping URLs (/api/v1/ping/{key}/{slug})')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'How log lines on stderr are written: text for people, json (one object a line) for machines')
@@ -404,6 +405,35 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
         'hb;config;help;help' {
             break
         }
+        'hb;db' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: hb/config.toml in the platform config dir]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy every check, ping, flip, channel, delivery and the monitor''s secret from one database to another')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hb;db;copy' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: hb/config.toml in the platform config dir]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hb;db;help' {
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy every check, ping, flip, channel, delivery and the monitor''s secret from one database to another')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hb;db;help;copy' {
+            break
+        }
+        'hb;db;help;help' {
+            break
+        }
         'hb;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Configuration file [default: hb/config.toml in the platform config dir]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -430,6 +460,7 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
             [CompletionResult]::new('channels', 'channels', [CompletionResultType]::ParameterValue, 'List the monitor''s alert channels, or send a test alert')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One screen: how many checks are in each status, then each check that is not up')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Config as code, both ways: export the monitor''s checks and channels, check a file, plan it')
+            [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'The monitor''s database: copy it between SQLite and PostgreSQL')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write a page per subcommand into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -508,6 +539,13 @@ Register-ArgumentCompleter -Native -CommandName 'hb' -ScriptBlock {
             break
         }
         'hb;help;config;plan' {
+            break
+        }
+        'hb;help;db' {
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy every check, ping, flip, channel, delivery and the monitor''s secret from one database to another')
+            break
+        }
+        'hb;help;db;copy' {
             break
         }
         'hb;help;completions' {

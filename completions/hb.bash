@@ -28,6 +28,9 @@ _hb() {
             hb,config)
                 cmd="hb__subcmd__config"
                 ;;
+            hb,db)
+                cmd="hb__subcmd__db"
+                ;;
             hb,discover)
                 cmd="hb__subcmd__discover"
                 ;;
@@ -142,6 +145,18 @@ _hb() {
             hb__subcmd__config__subcmd__help,plan)
                 cmd="hb__subcmd__config__subcmd__help__subcmd__plan"
                 ;;
+            hb__subcmd__db,copy)
+                cmd="hb__subcmd__db__subcmd__copy"
+                ;;
+            hb__subcmd__db,help)
+                cmd="hb__subcmd__db__subcmd__help"
+                ;;
+            hb__subcmd__db__subcmd__help,copy)
+                cmd="hb__subcmd__db__subcmd__help__subcmd__copy"
+                ;;
+            hb__subcmd__db__subcmd__help,help)
+                cmd="hb__subcmd__db__subcmd__help__subcmd__help"
+                ;;
             hb__subcmd__help,channels)
                 cmd="hb__subcmd__help__subcmd__channels"
                 ;;
@@ -153,6 +168,9 @@ _hb() {
                 ;;
             hb__subcmd__help,config)
                 cmd="hb__subcmd__help__subcmd__config"
+                ;;
+            hb__subcmd__help,db)
+                cmd="hb__subcmd__help__subcmd__db"
                 ;;
             hb__subcmd__help,discover)
                 cmd="hb__subcmd__help__subcmd__discover"
@@ -214,6 +232,9 @@ _hb() {
             hb__subcmd__help__subcmd__config,plan)
                 cmd="hb__subcmd__help__subcmd__config__subcmd__plan"
                 ;;
+            hb__subcmd__help__subcmd__db,copy)
+                cmd="hb__subcmd__help__subcmd__db__subcmd__copy"
+                ;;
             *)
                 ;;
         esac
@@ -221,7 +242,7 @@ _hb() {
 
     case "${cmd}" in
         hb)
-            opts="-h -V --config --help --version run ping schedule serve discover checks channels status config completions man help"
+            opts="-h -V --config --help --version run ping schedule serve discover checks channels status config db completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -998,6 +1019,84 @@ _hb() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hb__subcmd__db)
+            opts="-h -V --config --help --version copy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hb__subcmd__db__subcmd__copy)
+            opts="-h -V --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hb__subcmd__db__subcmd__help)
+            opts="copy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hb__subcmd__db__subcmd__help__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hb__subcmd__db__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hb__subcmd__discover)
             opts="-h -V --crontab --system --systemd --root --apply --server --api-key --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1033,7 +1132,7 @@ _hb() {
             return 0
             ;;
         hb__subcmd__help)
-            opts="run ping schedule serve discover checks channels status config completions man help"
+            opts="run ping schedule serve discover checks channels status config db completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1257,6 +1356,34 @@ _hb() {
             return 0
             ;;
         hb__subcmd__help__subcmd__config__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hb__subcmd__help__subcmd__db)
+            opts="copy"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hb__subcmd__help__subcmd__db__subcmd__copy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -32,6 +32,7 @@ set edit:completion:arg-completer[hb] = {|@words|
             cand channels 'List the monitor''s alert channels, or send a test alert'
             cand status 'One screen: how many checks are in each status, then each check that is not up'
             cand config 'Config as code, both ways: export the monitor''s checks and channels, check a file, plan it'
+            cand db 'The monitor''s database: copy it between SQLite and PostgreSQL'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page, or write a page per subcommand into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -93,7 +94,7 @@ set edit:completion:arg-completer[hb] = {|@words|
         }
         &'hb;serve'= {
             cand --listen 'Address to listen on [default: 127.0.0.1:8080]'
-            cand --db 'SQLite database file [default: hb/hb.db in the platform data dir]'
+            cand --db 'SQLite database file, or postgres://USER@HOST/DB [default: hb/hb.db in the platform data dir]'
             cand --base-url 'Public URL used in ping_url and alert links [default: http:// + the request''s Host]'
             cand --ping-key 'The key in slug ping URLs (/api/v1/ping/{key}/{slug})'
             cand --log-format 'How log lines on stderr are written: text for people, json (one object a line) for machines'
@@ -361,6 +362,30 @@ set edit:completion:arg-completer[hb] = {|@words|
         }
         &'hb;config;help;help'= {
         }
+        &'hb;db'= {
+            cand --config 'Configuration file [default: hb/config.toml in the platform config dir]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand copy 'Copy every check, ping, flip, channel, delivery and the monitor''s secret from one database to another'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hb;db;copy'= {
+            cand --config 'Configuration file [default: hb/config.toml in the platform config dir]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hb;db;help'= {
+            cand copy 'Copy every check, ping, flip, channel, delivery and the monitor''s secret from one database to another'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hb;db;help;copy'= {
+        }
+        &'hb;db;help;help'= {
+        }
         &'hb;completions'= {
             cand --config 'Configuration file [default: hb/config.toml in the platform config dir]'
             cand -h 'Print help'
@@ -385,6 +410,7 @@ set edit:completion:arg-completer[hb] = {|@words|
             cand channels 'List the monitor''s alert channels, or send a test alert'
             cand status 'One screen: how many checks are in each status, then each check that is not up'
             cand config 'Config as code, both ways: export the monitor''s checks and channels, check a file, plan it'
+            cand db 'The monitor''s database: copy it between SQLite and PostgreSQL'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page, or write a page per subcommand into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -442,6 +468,11 @@ set edit:completion:arg-completer[hb] = {|@words|
         &'hb;help;config;check'= {
         }
         &'hb;help;config;plan'= {
+        }
+        &'hb;help;db'= {
+            cand copy 'Copy every check, ping, flip, channel, delivery and the monitor''s secret from one database to another'
+        }
+        &'hb;help;db;copy'= {
         }
         &'hb;help;completions'= {
         }

@@ -71,6 +71,8 @@ pub enum Command {
     /// Config as code, both ways: export the monitor's checks and channels, check a file, plan it
     #[command(after_help = CLIENT_EXIT)]
     Config(ConfigArgs),
+    /// The monitor's database: copy it between SQLite and PostgreSQL
+    Db(DbArgs),
     /// Print a shell completion script
     Completions {
         /// The shell to complete for
@@ -307,6 +309,28 @@ pub struct ConfigArgs {
     pub client: ClientOptions,
 }
 
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Copy every check, ping, flip, channel, delivery and the monitor's secret from one database to another
+    #[command(
+        after_help = "FROM and TO are each a SQLite file or a postgres://USER@HOST/DB URL. Stop hb serve first. The target is created (or migrated) as needed and written in one transaction.\nExit status: 0 when copied, 1 when a database cannot be opened, read or written, 2 when the target already holds checks or channels."
+    )]
+    Copy {
+        /// The database to copy from: a SQLite file or a postgres:// URL
+        #[arg(value_name = "FROM")]
+        from: String,
+        /// The database to copy into: a SQLite file or a postgres:// URL
+        #[arg(value_name = "TO")]
+        to: String,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the monitor's checks and channels as a config file (TOML)
@@ -523,8 +547,8 @@ pub struct ServeArgs {
     #[arg(long, env = "HB_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
 
-    /// SQLite database file [default: hb/hb.db in the platform data dir]
-    #[arg(long, env = "HB_DB", value_name = "PATH")]
+    /// SQLite database file, or postgres://USER@HOST/DB [default: hb/hb.db in the platform data dir]
+    #[arg(long, env = "HB_DB", value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
 
     /// Public URL used in ping_url and alert links [default: http:// + the request's Host]

@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Channels(args) => return finish(client::channels::cmd_channels(args, &config)),
         Command::Status(args) => return finish(client::status::cmd_status(args, &config)),
         Command::Config(args) => return finish(client::config::cmd_config(args, &config)),
+        Command::Db(args) => serve::copy::cmd_db(args),
         Command::Completions { shell } => docs::print_completions(shell),
         Command::Man { dir } => docs::man(dir.as_deref()),
     };

@@ -214,6 +214,7 @@ fn a_dead_engine_fails_healthz_and_stops_the_monitor() {
     let settings = hb::serve::ServeSettings {
         listen: "127.0.0.1:0".into(),
         db: dir.path().join("hb.db"),
+        node: "test-node".into(),
         synchronous: "FULL".into(),
         max_connections: 10_000,
         options: Default::default(),
@@ -273,15 +274,23 @@ fn a_database_that_cannot_be_written_at_start_is_exit_1() {
     let mut server = ServeProcess::start(&db, &[], &[]);
     server.signal(libc::SIGTERM);
     assert_eq!(server.wait(WAIT), Some(0));
-    // The same file, opened read-only (SQLite's URI form).
+    // The same file, opened read-only (SQLite's URI form); on PostgreSQL, the same
+    // database made read-only.
+    let read_only = if crate::support::pg::on_postgres() {
+        let url = crate::support::pg::db_for(&db);
+        let name = url.rsplit('/').next().unwrap().to_string();
+        crate::support::pg::cluster()
+            .admin()
+            .batch_execute(&format!(
+                "ALTER DATABASE {name} SET default_transaction_read_only = on"
+            ))
+            .unwrap();
+        url
+    } else {
+        "file:hb.db?mode=ro".to_string()
+    };
     let out = std::process::Command::new(HB)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--db",
-            "file:hb.db?mode=ro",
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", &read_only])
         .current_dir(dir.path())
         .env_remove("HB_CONFIG")
         .env_remove("HB_API_KEY")

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod check;
 pub mod config_file;
+pub mod copy;
 pub mod engine;
 pub mod export;
 pub mod http;
@@ -50,7 +51,10 @@ const STOP_GRACE: Duration = Duration::from_secs(8);
 #[derive(Debug, Clone)]
 pub struct ServeSettings {
     pub listen: String,
+    /// A SQLite file, or a `postgres://` URL (see [`store_pg::is_postgres_url`]).
     pub db: PathBuf,
+    /// This process's name among the nodes sharing a PostgreSQL database.
+    pub node: String,
     /// SQLite `synchronous`: FULL unless a benchmark says otherwise.
     pub synchronous: String,
     /// Connections open at once, at most.
@@ -119,6 +123,7 @@ pub fn merge(args: &ServeArgs, file: ServeFile) -> Result<ServeSettings, String>
             .clone()
             .or(file.db.clone())
             .unwrap_or_else(default_db),
+        node: store_pg::node_id(),
         synchronous: std::env::var("HB_SQLITE_SYNCHRONOUS").unwrap_or_else(|_| "FULL".into()),
         max_connections: file.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
         options: Options {
@@ -208,6 +213,17 @@ impl Server {
     /// the deadline engine and the outbox on the current tokio runtime.
     pub async fn start(settings: ServeSettings, clock: Arc<dyn Clock>) -> Result<Server> {
         let addrs = resolve_listen(&settings.listen).map_err(anyhow::Error::msg)?;
+        let db = settings.db.to_string_lossy().into_owned();
+        if store_pg::is_postgres_url(&db) {
+            // The postgres client blocks: open it off the async threads.
+            let node = settings.node.clone();
+            let (store, history, snapshot) =
+                tokio::task::spawn_blocking(move || store_pg::open_postgres(&db, &node))
+                    .await
+                    .context("opening the database")??;
+            return Self::start_with(settings, clock, store, Arc::new(history), snapshot, addrs)
+                .await;
+        }
         let (store, history, snapshot) = store::open_sqlite(&settings.db, &settings.synchronous)?;
         Self::start_with(settings, clock, store, Arc::new(history), snapshot, addrs).await
     }
@@ -445,7 +461,12 @@ async fn serve_until_signal(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
-    let store = log::store_text(&format!("sqlite {}", settings.db.display()));
+    let db = settings.db.to_string_lossy();
+    let store = if store_pg::is_postgres_url(&db) {
+        log::store_text(&format!("postgresql {db} (node {})", settings.node))
+    } else {
+        log::store_text(&format!("sqlite {db}"))
+    };
     let mut server = Server::start(settings, Arc::new(SystemClock)).await?;
     {
         use std::io::Write;

@@ -1461,6 +1461,9 @@ impl Registry {
                 pending.in_flight = false;
             } else {
                 pending.lease = Some((self.node.clone(), until_ms));
+                // Being sent (also when this claim is made again after another node's
+                // change overtook it, and the undo put the row back to wait).
+                pending.in_flight = true;
                 ops.push(Op::Claim {
                     id,
                     node: self.node.clone(),

@@ -374,6 +374,21 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+/// A connection to the database at `path` (created and migrated if needed), without
+/// the start-up probe and snapshot: for `hb db copy`.
+pub(crate) fn open_plain(path: &Path) -> Result<Connection> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the database directory {}", dir.display()))?;
+    }
+    let mut conn = Connection::open(path)
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    configure(&conn, "FULL")
+        .and_then(|_| migrate(&mut conn))
+        .with_context(|| format!("cannot prepare the database {}", path.display()))?;
+    Ok(conn)
+}
+
 pub struct SqliteStore {
     conn: Connection,
 }
@@ -486,7 +501,7 @@ pub fn from_hex(text: &str) -> Option<Vec<u8>> {
 }
 
 /// The `seq` of a stored state (0 when absent or unreadable).
-fn state_seq(state: &str) -> u64 {
+pub(crate) fn state_seq(state: &str) -> u64 {
     #[derive(serde::Deserialize)]
     struct Seq {
         #[serde(default)]

@@ -108,12 +108,29 @@ impl ServeProcess {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Result<ServeProcess, String> {
+        let db_arg = if crate::support::pg::on_postgres() {
+            // HB_TEST_STORE=postgres: the same path always stands for the same database.
+            crate::support::pg::db_for(db)
+        } else {
+            db.to_string_lossy().into_owned()
+        };
+        Self::try_start_on(&db_arg, db, extra, env)
+    }
+
+    /// On the database `db_arg` (a file or a postgres:// URL); `scratch` is a path in
+    /// a temporary directory next to which logs and the test config are written.
+    pub(crate) fn try_start_on(
+        db_arg: &str,
+        scratch: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<ServeProcess, String> {
+        let db = scratch;
         let stderr_path = db.with_extension(format!("stderr.{}", fastrand_suffix()));
         let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut command = Command::new(HB);
         command
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(db)
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", db_arg])
             .args(extra);
         if !extra.contains(&"--config") {
             // Test receivers listen on loopback.
@@ -233,9 +250,17 @@ impl InProcess {
             .enable_all()
             .build()
             .unwrap();
+        let on_pg = crate::support::pg::on_postgres();
+        let db_name = if on_pg {
+            // HB_TEST_STORE=postgres: the same path always stands for the same database.
+            std::path::PathBuf::from(crate::support::pg::db_for(db))
+        } else {
+            db.to_path_buf()
+        };
         let settings = hb::serve::ServeSettings {
             listen: "127.0.0.1:0".into(),
-            db: db.to_path_buf(),
+            db: db_name.clone(),
+            node: "test-node".into(),
             synchronous: "FULL".into(),
             max_connections: 10_000,
             options: hb::serve::app::Options {
@@ -245,22 +270,42 @@ impl InProcess {
             },
             declared,
         };
-        let (store, history, snapshot) = hb::serve::store::open_sqlite(db, "FULL").unwrap();
-        let store = hb::serve::store::FaultyStore {
-            inner: store,
-            fail_commits: fail,
-        };
         let addrs = hb::serve::resolve_listen("127.0.0.1:0").unwrap();
-        let server = runtime
-            .block_on(hb::serve::Server::start_with(
-                settings,
-                clock.clone(),
-                store,
-                Arc::new(history),
-                snapshot,
-                addrs,
-            ))
-            .unwrap();
+        let server = if on_pg {
+            let (store, history, snapshot) =
+                hb::serve::store_pg::open_postgres(&db_name.to_string_lossy(), "test-node")
+                    .unwrap();
+            let store = hb::serve::store::FaultyStore {
+                inner: store,
+                fail_commits: fail,
+            };
+            runtime
+                .block_on(hb::serve::Server::start_with(
+                    settings,
+                    clock.clone(),
+                    store,
+                    Arc::new(history),
+                    snapshot,
+                    addrs,
+                ))
+                .unwrap()
+        } else {
+            let (store, history, snapshot) = hb::serve::store::open_sqlite(db, "FULL").unwrap();
+            let store = hb::serve::store::FaultyStore {
+                inner: store,
+                fail_commits: fail,
+            };
+            runtime
+                .block_on(hb::serve::Server::start_with(
+                    settings,
+                    clock.clone(),
+                    store,
+                    Arc::new(history),
+                    snapshot,
+                    addrs,
+                ))
+                .unwrap()
+        };
         let base = format!("http://{}", server.addr);
         InProcess {
             runtime,

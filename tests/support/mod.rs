@@ -1,5 +1,6 @@
 //! Shared pieces of the tests that drive the real `hb` binary.
 
+pub(crate) mod pg;
 pub(crate) mod ping_server;
 
 use std::io::Read;
