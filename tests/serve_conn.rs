@@ -287,7 +287,8 @@ fn a_kept_alive_connection_may_idle_past_the_header_timeout_up_to_the_idle_timeo
     std::thread::sleep(secs(1));
     assert_eq!(get_on(&mut s, "/hello"), (200, "hi".into()));
     let idle_from = Instant::now();
-    let (closed, _) = wait_closed(&mut s, secs(15)).expect("closed after the idle timeout");
+    // The bound is wide: on a loaded machine the close has been seen up to 12 s late.
+    let (closed, _) = wait_closed(&mut s, secs(40)).expect("closed after the idle timeout");
     let idle = closed - idle_from;
     assert!(idle >= ms(2500), "closed after {idle:?} idle");
 }

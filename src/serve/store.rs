@@ -172,6 +172,12 @@ pub trait Store: Send + 'static {
     fn commit(&mut self) -> Result<()>;
     /// Abandons the group.
     fn rollback(&mut self);
+    /// Applies several callers' operations at once (one round trip), all or none;
+    /// `Ok(false)` when the store has no such path. After an error none of them stays
+    /// and the group goes on: the writer then applies them one caller at a time.
+    fn apply_batch(&mut self, _callers: &[&[Op]]) -> Result<bool> {
+        Ok(false)
+    }
     /// Whether other nodes share this store (PostgreSQL): then every group first takes
     /// the database-wide write lock in `begin`, and reads what the others committed
     /// with [`Store::catch_up`].
@@ -942,6 +948,10 @@ impl<S: Store> Store for FaultyStore<S> {
 
     fn shared(&self) -> bool {
         self.inner.shared()
+    }
+
+    fn apply_batch(&mut self, callers: &[&[Op]]) -> Result<bool> {
+        self.inner.apply_batch(callers)
     }
 
     fn catch_up(&mut self) -> Result<Vec<Op>> {

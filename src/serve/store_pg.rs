@@ -9,6 +9,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -182,8 +183,18 @@ struct Conn {
 
 impl Conn {
     fn connect(config: &postgres::Config) -> std::result::Result<Conn, postgres::Error> {
+        let mut client = config.connect(NoTls)?;
+        // Literals in batched statements rely on the first; the others bound how long a
+        // node frozen inside a group (holding the write lock) or a stuck statement can
+        // hold up every node: the database ends such a session, and the frozen node's
+        // commit fails (its outcome then comes back through the change log).
+        client.batch_execute(
+            "SET standard_conforming_strings = on;
+             SET idle_in_transaction_session_timeout = '5s';
+             SET statement_timeout = '30s'",
+        )?;
         Ok(Conn {
-            client: config.connect(NoTls)?,
+            client,
             statements: HashMap::new(),
         })
     }
@@ -247,6 +258,8 @@ pub struct PgStore {
     db_now: Option<i64>,
     commits_since_trim: u32,
     last_trim: Instant,
+    /// The change-log rows read by `begin` in the same round trip, for `catch_up`.
+    prefetched: Option<Vec<(i64, String)>>,
 }
 
 /// The readers' side: a few connections, made on demand.
@@ -289,6 +302,7 @@ pub fn open_postgres(url: &str, node: &str) -> Result<(PgStore, PgHistory, Snaps
         db_now: None,
         commits_since_trim: 0,
         last_trim: Instant::now(),
+        prefetched: None,
     };
     let history = PgHistory {
         config,
@@ -519,6 +533,59 @@ impl PgStore {
         anyhow!("{}", pg_error(&e))
     }
 
+    /// The operations of change-log rows read (seq, ops), oldest first; an error when
+    /// rows this node had not read were trimmed (seq -1 carries the trim mark).
+    fn replayable(&mut self, rows: Vec<(i64, String)>) -> Result<Vec<Op>> {
+        let last = self.last_seq;
+        let mut ops = Vec::new();
+        for (seq, text) in rows {
+            if seq < 0 {
+                let trimmed: i64 = text.parse().unwrap_or(0);
+                if trimmed > last {
+                    bail!(
+                        "this node fell too far behind the shared database {} (changes up to {trimmed} were trimmed, it had read up to {last}); it must restart to reload",
+                        self.name
+                    );
+                }
+                continue;
+            }
+            ops.extend(wire::decode(&text)?);
+            self.last_seq = self.last_seq.max(seq);
+        }
+        Ok(ops)
+    }
+
+    /// Applies callers' operations in one round trip, inside a savepoint: on an error
+    /// none of them stays, and the group goes on.
+    fn apply_in_savepoint(&mut self, savepoint: &str, callers: &[&[Op]]) -> Result<()> {
+        if !self.in_tx {
+            bail!("internal error: a change was applied outside a group");
+        }
+        let sql = format!(
+            "SAVEPOINT {savepoint};\n{}RELEASE SAVEPOINT {savepoint};",
+            group_sql(&self.node, callers)
+        );
+        let conn = self.conn.as_mut().ok_or_else(|| anyhow!("not connected"))?;
+        match conn.client.simple_query(&sql) {
+            Ok(messages) => {
+                self.pending.extend(returned_seq(&messages));
+                Ok(())
+            }
+            Err(e) => {
+                if conn
+                    .client
+                    .batch_execute(&format!(
+                        "ROLLBACK TO SAVEPOINT {savepoint}; RELEASE SAVEPOINT {savepoint}"
+                    ))
+                    .is_err()
+                {
+                    self.aborted = true;
+                }
+                Err(self.broken(e))
+            }
+        }
+    }
+
     /// Deletes change-log rows older than [`CHANGES_KEPT`], inside the group (which
     /// holds the write lock), in a savepoint of its own: a failed trim fails nothing.
     fn trim_changes(&mut self) {
@@ -561,22 +628,35 @@ impl Store for PgStore {
     fn begin(&mut self) -> Result<()> {
         self.pending.clear();
         self.aborted = false;
+        self.prefetched = None;
+        let last = self.last_seq;
         let conn = self.conn()?;
-        let began = (|| -> std::result::Result<i64, postgres::Error> {
-            conn.client.batch_execute("BEGIN")?;
-            conn.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-            Ok(conn.query(CLOCK_SQL, &[])?[0].get(0))
-        })();
-        match began {
-            Ok(now) => {
-                self.in_tx = true;
-                self.db_now = Some(now);
-            }
-            Err(e) => {
-                self.in_tx = true; // so that rollback cleans up
-                return Err(self.broken(e));
+        // One round trip: the transaction, the write lock, the database's clock, and
+        // what the other nodes committed since this node last looked.
+        let sql = format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}); {CLOCK_SQL} AS now_ms; {CATCH_UP_SQL}",
+            CATCH_UP_SQL = catch_up_sql(last)
+        );
+        let began = conn.client.simple_query(&sql);
+        self.in_tx = true; // so that a rollback cleans up, whatever happened
+        let messages = match began {
+            Ok(messages) => messages,
+            Err(e) => return Err(self.broken(e)),
+        };
+        let mut rows = Vec::new();
+        for message in &messages {
+            if let postgres::SimpleQueryMessage::Row(row) = message {
+                match row.columns().first().map(|c| c.name()) {
+                    Some("now_ms") => self.db_now = row.get(0).and_then(|v| v.parse().ok()),
+                    Some("seq") => rows.push((
+                        row.get(0).and_then(|v| v.parse().ok()).unwrap_or(0),
+                        row.get(1).unwrap_or_default().to_string(),
+                    )),
+                    _ => {}
+                }
             }
         }
+        self.prefetched = Some(rows);
         if self.commits_since_trim >= TRIM_EVERY_COMMITS || self.last_trim.elapsed() >= TRIM_EVERY {
             self.trim_changes();
         }
@@ -584,27 +664,20 @@ impl Store for PgStore {
     }
 
     fn catch_up(&mut self) -> Result<Vec<Op>> {
+        if self.in_tx
+            && let Some(rows) = self.prefetched.take()
+        {
+            return self.replayable(rows);
+        }
         let in_tx = self.in_tx;
-        let last = self.last_seq;
+        let sql = if in_tx {
+            catch_up_sql(self.last_seq)
+        } else {
+            format!("{CLOCK_SQL} AS now_ms; {}", catch_up_sql(self.last_seq))
+        };
         let conn = self.conn()?;
-        let read =
-            (|| -> std::result::Result<(Vec<postgres::Row>, Option<i64>), postgres::Error> {
-                let rows = conn.query(
-                "(SELECT -1::bigint AS seq, value AS ops FROM meta WHERE key = 'changes_trimmed_through')
-                 UNION ALL
-                 (SELECT seq, ops FROM changes WHERE seq > $1)
-                 ORDER BY seq",
-                &[&last],
-            )?;
-                let now = if in_tx {
-                    None
-                } else {
-                    Some(conn.query(CLOCK_SQL, &[])?[0].get(0))
-                };
-                Ok((rows, now))
-            })();
-        let (rows, now) = match read {
-            Ok(read) => read,
+        let messages = match conn.client.simple_query(&sql) {
+            Ok(messages) => messages,
             Err(e) => {
                 if in_tx {
                     self.aborted = true;
@@ -612,67 +685,29 @@ impl Store for PgStore {
                 return Err(self.broken(e));
             }
         };
-        if let Some(now) = now {
-            self.db_now = Some(now);
-        }
-        let mut ops = Vec::new();
-        for row in rows {
-            let seq: i64 = row.get(0);
-            let text: String = row.get(1);
-            if seq < 0 {
-                let trimmed: i64 = text.parse().unwrap_or(0);
-                if trimmed > last {
-                    bail!(
-                        "this node fell too far behind the shared database {} (changes up to {trimmed} were trimmed, it had read up to {last}); it must restart to reload",
-                        self.name
-                    );
+        let mut rows = Vec::new();
+        for message in &messages {
+            if let postgres::SimpleQueryMessage::Row(row) = message {
+                match row.columns().first().map(|c| c.name()) {
+                    Some("now_ms") => self.db_now = row.get(0).and_then(|v| v.parse().ok()),
+                    Some("seq") => rows.push((
+                        row.get(0).and_then(|v| v.parse().ok()).unwrap_or(0),
+                        row.get(1).unwrap_or_default().to_string(),
+                    )),
+                    _ => {}
                 }
-                continue;
             }
-            ops.extend(wire::decode(&text)?);
-            self.last_seq = self.last_seq.max(seq);
         }
-        Ok(ops)
+        self.replayable(rows)
     }
 
     fn apply(&mut self, ops: &[Op]) -> Result<()> {
-        if !self.in_tx {
-            bail!("internal error: a change was applied outside a group");
-        }
-        let node = self.node.clone();
-        let conn = self.conn.as_mut().ok_or_else(|| anyhow!("not connected"))?;
-        let mut seq = None;
-        let applied = (|| -> std::result::Result<(), postgres::Error> {
-            conn.client.batch_execute("SAVEPOINT caller")?;
-            for op in ops {
-                apply_op(conn, op)?;
-            }
-            if let Some(json) = wire::encode(ops) {
-                let row = conn.query(
-                    "INSERT INTO changes (node, ops) VALUES ($1, $2) RETURNING seq",
-                    &[&node, &json],
-                )?;
-                seq = Some(row[0].get::<_, i64>(0));
-            }
-            conn.client.batch_execute("RELEASE SAVEPOINT caller")
-        })();
-        match applied {
-            Ok(()) => {
-                self.pending.extend(seq);
-                Ok(())
-            }
-            Err(e) => {
-                // Undo this caller's changes only; the group goes on.
-                if conn
-                    .client
-                    .batch_execute("ROLLBACK TO SAVEPOINT caller; RELEASE SAVEPOINT caller")
-                    .is_err()
-                {
-                    self.aborted = true;
-                }
-                Err(self.broken(e))
-            }
-        }
+        self.apply_in_savepoint("caller", &[ops])
+    }
+
+    fn apply_batch(&mut self, callers: &[&[Op]]) -> Result<bool> {
+        self.apply_in_savepoint("grp", callers)?;
+        Ok(true)
     }
 
     fn commit(&mut self) -> Result<()> {
@@ -731,48 +766,144 @@ impl Store for PgStore {
     }
 }
 
-fn apply_op(conn: &mut Conn, op: &Op) -> std::result::Result<(), postgres::Error> {
-    match op {
-        Op::PutCheck(c) => {
-            conn.execute(
-                "INSERT INTO checks (uuid, spec, managed, default_grace_ms, state, created_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (uuid) DO UPDATE SET spec = $2, managed = $3, default_grace_ms = $4, state = $5",
-                &[&c.uuid, &c.spec, &c.managed, &c.default_grace_ms, &c.state, &c.created_ms],
-            )?;
+/// A value written into SQL as a literal. Text is quoted with `'` doubled, which is
+/// complete with `standard_conforming_strings` on (set on every connection): a group's
+/// statements then travel in one round trip.
+trait Literal {
+    fn lit(&self, out: &mut String);
+}
+
+impl Literal for str {
+    fn lit(&self, out: &mut String) {
+        out.push('\'');
+        for c in self.chars() {
+            if c == '\'' {
+                out.push('\'');
+            }
+            out.push(c);
         }
+        out.push('\'');
+    }
+}
+
+impl Literal for String {
+    fn lit(&self, out: &mut String) {
+        self.as_str().lit(out)
+    }
+}
+
+impl Literal for &str {
+    fn lit(&self, out: &mut String) {
+        (*self).lit(out)
+    }
+}
+
+impl Literal for i64 {
+    fn lit(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl Literal for u64 {
+    fn lit(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl Literal for u32 {
+    fn lit(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl Literal for u16 {
+    fn lit(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl Literal for u8 {
+    fn lit(&self, out: &mut String) {
+        let _ = write!(out, "{self}");
+    }
+}
+
+impl Literal for bool {
+    fn lit(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+}
+
+impl Literal for f64 {
+    fn lit(&self, out: &mut String) {
+        if self.is_finite() {
+            let _ = write!(out, "{self:?}::float8");
+        } else {
+            out.push_str("NULL");
+        }
+    }
+}
+
+impl<T: Literal> Literal for Option<T> {
+    fn lit(&self, out: &mut String) {
+        match self {
+            Some(v) => v.lit(out),
+            None => out.push_str("NULL"),
+        }
+    }
+}
+
+/// Writes `sql` with each `$` replaced by the next value, then `;`.
+fn stmt(out: &mut String, sql: &str, values: &[&dyn Literal]) {
+    let mut values = values.iter();
+    for (i, part) in sql.split('$').enumerate() {
+        if i > 0 {
+            values.next().expect("a value for each $").lit(out);
+        }
+        out.push_str(part);
+    }
+    out.push_str(";\n");
+}
+
+/// The statements that make one operation durable, as SQL with literals.
+fn op_sql(op: &Op, out: &mut String) {
+    match op {
+        Op::PutCheck(c) => stmt(
+            out,
+            "INSERT INTO checks (uuid, spec, managed, default_grace_ms, state, created_ms) VALUES ($, $, $, $, $, $)
+             ON CONFLICT (uuid) DO UPDATE SET spec = EXCLUDED.spec, managed = EXCLUDED.managed,
+                 default_grace_ms = EXCLUDED.default_grace_ms, state = EXCLUDED.state",
+            &[&c.uuid, &c.spec, &c.managed, &c.default_grace_ms, &c.state, &c.created_ms],
+        ),
         Op::PutState { uuid, state } => {
-            conn.execute(
-                "UPDATE checks SET state = $2 WHERE uuid = $1",
-                &[uuid, state],
-            )?;
+            stmt(out, "UPDATE checks SET state = $ WHERE uuid = $", &[state, uuid])
         }
         Op::DeleteCheck(uuid) => {
             for sql in [
-                "DELETE FROM checks WHERE uuid = $1",
-                "DELETE FROM pings WHERE check_uuid = $1",
-                "DELETE FROM flips WHERE check_uuid = $1",
-                "DELETE FROM outbox WHERE check_uuid = $1 AND done",
-                "DELETE FROM slots WHERE check_uuid = $1",
+                "DELETE FROM checks WHERE uuid = $",
+                "DELETE FROM pings WHERE check_uuid = $",
+                "DELETE FROM flips WHERE check_uuid = $",
+                "DELETE FROM outbox WHERE check_uuid = $ AND done",
+                "DELETE FROM slots WHERE check_uuid = $",
             ] {
-                conn.execute(sql, &[uuid])?;
+                stmt(out, sql, &[uuid]);
             }
         }
         Op::Ping(p) => {
-            let n = p.n as i64;
-            let exit_code = p.exit_code.map(i32::from);
-            let kind: &str = p.kind;
-            conn.execute(
+            stmt(
+                out,
                 "INSERT INTO pings (check_uuid, n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                 ON CONFLICT (check_uuid, n) DO UPDATE SET at_ms = $3, kind = $4, exit_code = $5, rid = $6,
-                     remote_addr = $7, user_agent = $8, method = $9, body = $10, duration = $11",
+                 VALUES ($, $, $, $, $, $, $, $, $, $, $)
+                 ON CONFLICT (check_uuid, n) DO UPDATE SET at_ms = EXCLUDED.at_ms, kind = EXCLUDED.kind,
+                     exit_code = EXCLUDED.exit_code, rid = EXCLUDED.rid, remote_addr = EXCLUDED.remote_addr,
+                     user_agent = EXCLUDED.user_agent, method = EXCLUDED.method, body = EXCLUDED.body,
+                     duration = EXCLUDED.duration",
                 &[
                     &p.check_uuid,
-                    &n,
+                    &p.n,
                     &p.at_ms,
-                    &kind,
-                    &exit_code,
+                    &p.kind,
+                    &p.exit_code,
                     &p.rid,
                     &p.remote_addr,
                     &p.user_agent,
@@ -780,152 +911,184 @@ fn apply_op(conn: &mut Conn, op: &Op) -> std::result::Result<(), postgres::Error
                     &p.body,
                     &p.duration,
                 ],
-            )?;
+            );
             // The check's row holds the state (a row of its own, no page shared with pings).
-            conn.execute(
-                "UPDATE checks SET state = $2 WHERE uuid = $1",
-                &[&p.check_uuid, &p.state],
-            )?;
+            stmt(
+                out,
+                "UPDATE checks SET state = $ WHERE uuid = $",
+                &[&p.state, &p.check_uuid],
+            );
             // Trim in steps, not on every ping.
             if p.n > PING_HISTORY && p.n % 100 == 0 {
-                let below = (p.n - PING_HISTORY) as i64;
-                conn.execute(
-                    "DELETE FROM pings WHERE check_uuid = $1 AND n <= $2",
-                    &[&p.check_uuid, &below],
-                )?;
+                stmt(
+                    out,
+                    "DELETE FROM pings WHERE check_uuid = $ AND n <= $",
+                    &[&p.check_uuid, &(p.n - PING_HISTORY)],
+                );
             }
         }
         Op::Flip(f) => {
-            let (from, to): (&str, &str) = (f.from, f.to);
-            conn.execute(
-                "INSERT INTO flips (check_uuid, at_ms, from_status, to_status, reason) VALUES ($1, $2, $3, $4, $5)",
-                &[&f.check_uuid, &f.at_ms, &from, &to, &f.reason],
-            )?;
-            conn.execute(
-                "DELETE FROM flips WHERE check_uuid = $1 AND id <= (
-                     SELECT id FROM flips WHERE check_uuid = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
-                &[&f.check_uuid, &FLIP_HISTORY],
-            )?;
+            stmt(
+                out,
+                "INSERT INTO flips (check_uuid, at_ms, from_status, to_status, reason) VALUES ($, $, $, $, $)",
+                &[&f.check_uuid, &f.at_ms, &f.from, &f.to, &f.reason],
+            );
+            stmt(
+                out,
+                "DELETE FROM flips WHERE check_uuid = $ AND id <= (
+                     SELECT id FROM flips WHERE check_uuid = $ ORDER BY id DESC LIMIT 1 OFFSET $)",
+                &[&f.check_uuid, &f.check_uuid, &FLIP_HISTORY],
+            );
         }
         Op::PutChannel {
             name,
             config,
             managed,
-        } => {
-            conn.execute(
-                "INSERT INTO channels (name, config, managed) VALUES ($1, $2, $3)
-                 ON CONFLICT (name) DO UPDATE SET config = $2, managed = $3",
-                &[name, config, managed],
-            )?;
-        }
-        Op::DeleteChannel(name) => {
-            conn.execute("DELETE FROM channels WHERE name = $1", &[name])?;
-        }
-        Op::Enqueue(o) => {
-            let attempts = o.attempts as i32;
-            conn.execute(
-                "INSERT INTO outbox (id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                &[
-                    &o.id,
-                    &o.event_id,
-                    &o.event,
-                    &o.channel,
-                    &o.check_uuid,
-                    &o.payload,
-                    &attempts,
-                    &o.next_attempt_ms,
-                    &o.created_ms,
-                ],
-            )?;
-        }
+        } => stmt(
+            out,
+            "INSERT INTO channels (name, config, managed) VALUES ($, $, $)
+             ON CONFLICT (name) DO UPDATE SET config = EXCLUDED.config, managed = EXCLUDED.managed",
+            &[name, config, managed],
+        ),
+        Op::DeleteChannel(name) => stmt(out, "DELETE FROM channels WHERE name = $", &[name]),
+        Op::Enqueue(o) => stmt(
+            out,
+            "INSERT INTO outbox (id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms)
+             VALUES ($, $, $, $, $, $, $, $, $)",
+            &[
+                &o.id,
+                &o.event_id,
+                &o.event,
+                &o.channel,
+                &o.check_uuid,
+                &o.payload,
+                &o.attempts,
+                &o.next_attempt_ms,
+                &o.created_ms,
+            ],
+        ),
         Op::PutWindow {
             name,
             spec,
             managed,
-        } => {
-            conn.execute(
-                "INSERT INTO maintenance (name, spec, managed) VALUES ($1, $2, $3)
-                 ON CONFLICT (name) DO UPDATE SET spec = $2, managed = $3",
-                &[name, spec, managed],
-            )?;
-        }
-        Op::DeleteWindow(name) => {
-            conn.execute("DELETE FROM maintenance WHERE name = $1", &[name])?;
-        }
-        Op::Suppressed { row: o, reason } => {
-            conn.execute(
-                "INSERT INTO outbox (id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms, done, ok, suppressed)
-                 VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, true, false, $9)",
-                &[
-                    &o.id,
-                    &o.event_id,
-                    &o.event,
-                    &o.channel,
-                    &o.check_uuid,
-                    &o.payload,
-                    &o.next_attempt_ms,
-                    &o.created_ms,
-                    reason,
-                ],
-            )?;
-        }
-        Op::PutSlot(r) => {
-            let status: &str = r.status;
-            conn.execute(
-                "INSERT INTO slots (check_uuid, due_ms, status, ping) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (check_uuid, due_ms) DO UPDATE SET status = $3, ping = $4",
-                &[&r.check_uuid, &r.due_ms, &status, &r.ping],
-            )?;
-        }
+        } => stmt(
+            out,
+            "INSERT INTO maintenance (name, spec, managed) VALUES ($, $, $)
+             ON CONFLICT (name) DO UPDATE SET spec = EXCLUDED.spec, managed = EXCLUDED.managed",
+            &[name, spec, managed],
+        ),
+        Op::DeleteWindow(name) => stmt(out, "DELETE FROM maintenance WHERE name = $", &[name]),
+        Op::Suppressed { row: o, reason } => stmt(
+            out,
+            "INSERT INTO outbox (id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms, done, ok, suppressed)
+             VALUES ($, $, $, $, $, $, 0, $, $, true, false, $)",
+            &[
+                &o.id,
+                &o.event_id,
+                &o.event,
+                &o.channel,
+                &o.check_uuid,
+                &o.payload,
+                &o.next_attempt_ms,
+                &o.created_ms,
+                reason,
+            ],
+        ),
+        Op::PutSlot(r) => stmt(
+            out,
+            "INSERT INTO slots (check_uuid, due_ms, status, ping) VALUES ($, $, $, $)
+             ON CONFLICT (check_uuid, due_ms) DO UPDATE SET status = EXCLUDED.status, ping = EXCLUDED.ping",
+            &[&r.check_uuid, &r.due_ms, &r.status, &r.ping],
+        ),
         Op::TrimSlots {
             check_uuid,
             before_ms,
-        } => {
-            conn.execute(
-                "DELETE FROM slots WHERE check_uuid = $1 AND due_ms < $2",
-                &[check_uuid, before_ms],
-            )?;
-        }
+        } => stmt(
+            out,
+            "DELETE FROM slots WHERE check_uuid = $ AND due_ms < $",
+            &[check_uuid, before_ms],
+        ),
         Op::Claim { id, node, until_ms } => {
-            conn.execute(
-                "UPDATE outbox SET lease_node = NULLIF($2, ''),
-                     lease_until_ms = CASE WHEN $2 = '' THEN NULL ELSE $3::bigint END
-                 WHERE id = $1",
-                &[id, node, until_ms],
-            )?;
+            let until = (!node.is_empty()).then_some(*until_ms);
+            let node = (!node.is_empty()).then_some(node.as_str());
+            stmt(
+                out,
+                "UPDATE outbox SET lease_node = $, lease_until_ms = $ WHERE id = $",
+                &[&node, &until, id],
+            )
         }
         Op::Attempt(a) => {
-            let attempts = a.attempts as i32;
-            let status_code = a.status_code.map(i32::from);
-            conn.execute(
-                "UPDATE outbox SET attempts = $2, last_attempt_ms = $3, next_attempt_ms = $4, done = $5, ok = $6,
-                     status_code = $7, error = $8,
-                     lease_node = CASE WHEN $5 THEN NULL ELSE lease_node END,
-                     lease_until_ms = CASE WHEN $5 THEN NULL ELSE lease_until_ms END
-                 WHERE id = $1",
+            let lease = if a.done {
+                "lease_node = NULL, lease_until_ms = NULL"
+            } else {
+                "lease_node = lease_node"
+            };
+            stmt(
+                out,
+                &format!(
+                    "UPDATE outbox SET attempts = $, last_attempt_ms = $, next_attempt_ms = $, done = $, ok = $,
+                         status_code = $, error = $, {lease} WHERE id = $"
+                ),
                 &[
-                    &a.id,
-                    &attempts,
+                    &a.attempts,
                     &a.at_ms,
                     &a.next_attempt_ms,
                     &a.done,
                     &a.ok,
-                    &status_code,
+                    &a.status_code,
                     &a.error,
+                    &a.id,
                 ],
-            )?;
+            );
             if a.done {
-                conn.execute(
-                    "DELETE FROM outbox WHERE done AND check_uuid = (SELECT check_uuid FROM outbox WHERE id = $1)
+                stmt(
+                    out,
+                    "DELETE FROM outbox WHERE done AND check_uuid = (SELECT check_uuid FROM outbox WHERE id = $)
                      AND id <= (SELECT o.id FROM outbox o WHERE o.done AND o.check_uuid =
-                         (SELECT check_uuid FROM outbox WHERE id = $1) ORDER BY o.id DESC LIMIT 1 OFFSET $2)",
-                    &[&a.id, &NOTIFICATION_HISTORY],
-                )?;
+                         (SELECT check_uuid FROM outbox WHERE id = $) ORDER BY o.id DESC LIMIT 1 OFFSET $)",
+                    &[&a.id, &a.id, &NOTIFICATION_HISTORY],
+                );
             }
         }
     }
-    Ok(())
+}
+
+/// Statements for callers' operations, with the change-log row the other nodes replay
+/// (one per group) returning its number.
+fn group_sql(node: &str, callers: &[&[Op]]) -> String {
+    let mut out = String::new();
+    for ops in callers {
+        for op in *ops {
+            op_sql(op, &mut out);
+        }
+    }
+    let all: Vec<Op> = callers.iter().flat_map(|ops| ops.iter().cloned()).collect();
+    if let Some(json) = wire::encode(&all) {
+        stmt(
+            &mut out,
+            "INSERT INTO changes (node, ops) VALUES ($, $) RETURNING seq",
+            &[&node, &json],
+        );
+    }
+    out
+}
+
+/// The change-log rows after `last`, with the trim mark (seq -1) first.
+fn catch_up_sql(last: i64) -> String {
+    format!(
+        "(SELECT -1::bigint AS seq, value AS ops FROM meta WHERE key = 'changes_trimmed_through')
+         UNION ALL (SELECT seq, ops FROM changes WHERE seq > {last}) ORDER BY seq"
+    )
+}
+
+/// The change-log number a batch's `RETURNING seq` gave, if any.
+fn returned_seq(messages: &[postgres::SimpleQueryMessage]) -> Option<i64> {
+    messages.iter().rev().find_map(|m| match m {
+        postgres::SimpleQueryMessage::Row(row) if row.columns().first()?.name() == "seq" => {
+            row.get(0)?.parse().ok()
+        }
+        _ => None,
+    })
 }
 
 fn ping_entry(r: &postgres::Row) -> PingEntry {

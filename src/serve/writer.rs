@@ -470,6 +470,12 @@ fn commit_group(store: &mut impl Store, group: &[Batch]) -> Vec<Result<(), Strin
 /// Applies each caller's operations in a savepoint of its own; one result per caller.
 /// A caller whose change touched what an earlier failed caller touched fails too.
 fn apply_all(store: &mut impl Store, group: &[Batch]) -> Vec<Result<(), String>> {
+    if group.len() > 1 {
+        let callers: Vec<&[Op]> = group.iter().map(|b| b.ops.as_slice()).collect();
+        if let Ok(true) = store.apply_batch(&callers) {
+            return vec![Ok(()); group.len()];
+        }
+    }
     let mut failed: BTreeSet<Key> = BTreeSet::new();
     let mut first_error = String::new();
     let mut results = Vec::with_capacity(group.len());

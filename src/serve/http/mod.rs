@@ -90,15 +90,17 @@ pub fn router(app: Arc<App>) -> Router {
 /// past it (the database is slow or gone) it is answered from memory.
 const SYNC_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// On a shared database: every request (but `/healthz` and `/metrics`, which speak of
-/// this node) first brings memory up to date, so what another node answered a moment
+/// On a shared database: every request (but pings, and `/healthz` and `/metrics`, which
+/// speak of this node) first brings memory up to date, so what another node answered a moment
 /// ago is seen here too.
 async fn sync_first(
     State(app): State<Arc<App>>,
     request: axum::extract::Request,
     next: middleware::Next,
 ) -> Response {
-    if app.shared() && !matches!(request.uri().path(), "/healthz" | "/metrics") {
+    let path = request.uri().path();
+    // Pings read what they need themselves (see `ping::ping`).
+    if app.shared() && !matches!(path, "/healthz" | "/metrics") && !guard::is_ping_path(path) {
         let _ = tokio::time::timeout(SYNC_WAIT, app.sync()).await;
     }
     next.run(request).await

@@ -284,6 +284,21 @@ pub(crate) async fn ping(
         method: method.as_str().to_string(),
         body,
     };
+    // On a shared database a ping needs no fresh read first: a change another node
+    // made to the same check makes this one run again. Only a check this node has not
+    // heard of yet (made on another node a moment ago) is worth a read.
+    if app.shared() {
+        let known = {
+            let reg = app.registry();
+            match &target {
+                Target::Uuid(uuid) => reg.checks.contains_key(uuid),
+                Target::Slug { slug, .. } => reg.find_by_slug(slug).is_some(),
+            }
+        };
+        if !known {
+            app.sync().await;
+        }
+    }
     let query = uri.query();
     let recorded = app
         .change(|reg, now, ops| {
