@@ -128,6 +128,21 @@ fn try_call(method: &str, url: &str, body: Option<&Value>) -> Option<(u16, Strin
     ))
 }
 
+/// A POST with a plain-text body (a ping with output).
+fn try_call_body(url: &str, body: &str) -> Option<(u16, String)> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into();
+    let response = agent.post(url).send(body).ok()?;
+    let status = response.status().as_u16();
+    Some((
+        status,
+        response.into_body().read_to_string().unwrap_or_default(),
+    ))
+}
+
 fn ok_json(method: &str, url: &str, body: Option<&Value>, want: u16) -> Value {
     let (status, text) = try_call(method, url, body).unwrap_or_else(|| panic!("{method} {url}"));
     assert_eq!(status, want, "{method} {url}: {text}");
@@ -272,6 +287,33 @@ fn a_change_on_one_node_is_seen_by_the_others_at_once() {
         assert_eq!(try_call("GET", &node.url("/healthz"), None).unwrap().0, 200);
     }
     assert!(c.url.starts_with("postgres://"));
+    // Text travels as it was written, whatever quotes it holds.
+    let odd = "it's $1 \\ \"q\" é ✓";
+    let check = ok_json(
+        "POST",
+        &a.url("/api/v1/heartbeats"),
+        Some(&json!({"name": odd, "interval": "1h"})),
+        201,
+    );
+    let uuid = check["uuid"].as_str().unwrap();
+    let body = "'); DROP TABLE checks; -- $$ \\x00";
+    let (status, _) = try_call_body(&b.url(&format!("/ping/{uuid}/fail")), body).unwrap();
+    assert_eq!(status, 200);
+    let got = ok_json(
+        "GET",
+        &d.url(&format!("/api/v1/heartbeats/{uuid}")),
+        None,
+        200,
+    );
+    assert_eq!(got["name"], odd);
+    assert_eq!(got["status"], "down");
+    let pings = ok_json(
+        "GET",
+        &d.url(&format!("/api/v1/heartbeats/{uuid}/pings")),
+        None,
+        200,
+    );
+    assert_eq!(pings["pings"][0]["body"], body);
 }
 
 /// Makes `n` checks (1 s interval and grace), pinged once each, spread over the nodes;

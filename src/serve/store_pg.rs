@@ -1291,3 +1291,42 @@ pub(crate) fn connect_for_copy(url: &str) -> Result<Client> {
     migrate(&mut client).with_context(|| format!("cannot prepare the database {name}"))?;
     Ok(client)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sql(values: &[&dyn Literal]) -> String {
+        let mut out = String::new();
+        stmt(&mut out, "SELECT $, $", values);
+        out
+    }
+
+    #[test]
+    fn literals_quote_text_and_spell_the_rest() {
+        let name = "it's $1 \\ \"q\" é";
+        assert_eq!(
+            sql(&[&name, &None::<i64>]),
+            "SELECT 'it''s $1 \\ \"q\" é', NULL;\n"
+        );
+        assert_eq!(sql(&[&-5i64, &true]), "SELECT -5, true;\n");
+        assert_eq!(
+            sql(&[&Some(1.5f64), &f64::NAN]),
+            "SELECT 1.5::float8, NULL;\n"
+        );
+        assert_eq!(sql(&[&Some(7u8), &3u64]), "SELECT 7, 3;\n");
+    }
+
+    #[test]
+    fn a_group_writes_one_change_log_row() {
+        let ops = [Op::PutState {
+            uuid: "u'1".into(),
+            state: "{}".into(),
+        }];
+        let more = [Op::DeleteChannel("x".into())];
+        let text = group_sql("n1", &[&ops, &more]);
+        assert!(text.contains("WHERE uuid = 'u''1'"), "{text}");
+        assert_eq!(text.matches("INSERT INTO changes").count(), 1, "{text}");
+        assert!(group_sql("n1", &[&[]]).is_empty());
+    }
+}
