@@ -147,6 +147,9 @@ pub struct App {
     /// Whether time is the database's (shared stores, real clock): leases and
     /// deadlines are then measured on one clock by every node.
     pub db_clock: bool,
+    /// Shared stores: when this node's leases on deliveries were last committed (taken
+    /// or renewed): a delivery waiting for a slot is sent only while that is recent.
+    pub leases_renewed: Mutex<Option<std::time::Instant>>,
     /// The dashboard's count of checks down: (change number, time bucket, count).
     pub down_cache: Mutex<Option<(u64, i64, u64)>>,
 }
@@ -187,6 +190,7 @@ impl App {
             down_cache: Mutex::new(None),
             node: String::new(),
             db_clock: false,
+            leases_renewed: Mutex::new(None),
         }
     }
 
@@ -204,6 +208,12 @@ impl App {
     /// Whether other nodes share this monitor's database.
     pub fn shared(&self) -> bool {
         !self.node.is_empty()
+    }
+
+    /// Whether this node runs the deadline engine and the outbox: always on a database
+    /// of its own; on a shared one, while it holds the lease (one node at a time).
+    pub fn leading(&self) -> bool {
+        !self.shared() || self.commits.leading()
     }
 
     /// On a shared database, returns once memory holds every change any node

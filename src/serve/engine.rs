@@ -73,6 +73,14 @@ impl JumpDetector {
 pub async fn run(app: Arc<App>) {
     let mut clock = JumpDetector::new(&app);
     loop {
+        if !app.leading() {
+            // Another node runs the engine; this one looks again when it may take over.
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = app.commits.remote_engine.notified() => {}
+            }
+            continue;
+        }
         app.mark_engine_awake();
         let jumped = clock.jumped(&app);
         if jumped {

@@ -11,6 +11,7 @@ pub mod log;
 pub mod maintenance;
 pub mod notify;
 pub mod outbox;
+mod pg_sql;
 pub mod plan;
 #[cfg(test)]
 mod proptests;

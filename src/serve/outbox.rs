@@ -21,6 +21,9 @@ use super::store::{AttemptRow, OutboxRow};
 
 /// Deliveries in flight at once to one channel.
 const SLOTS_PER_CHANNEL: usize = 8;
+/// On a shared database, deliveries leased at once per channel (a lease is a commit, so
+/// they are taken in batches; those beyond the channel's slots wait for one).
+const LEASED_PER_CHANNEL: usize = 64;
 /// Deliveries in flight at once in all.
 const MAX_IN_FLIGHT: usize = 256;
 /// The longest nap (a wall-clock change is noticed within it).
@@ -142,12 +145,27 @@ impl Drop for Slot {
 /// back once the receiver has answered, not after the record is committed, so the
 /// channel's next deliveries go out while this one is being recorded; the next event
 /// of the same check and channel waits for the record (its lane).
-async fn attempt(app: Arc<App>, row: OutboxRow, slot: Slot, leased: Option<std::time::Instant>) {
-    if let Some(at) = leased
-        && at.elapsed() > LEASE / 2
+async fn attempt(
+    app: Arc<App>,
+    row: OutboxRow,
+    slot: Slot,
+    sending: Option<Arc<tokio::sync::Semaphore>>,
+) {
+    // On a shared database: wait for one of the channel's slots, then check that this
+    // node's leases were committed recently enough to still hold.
+    let permit = match &sending {
+        Some(slots) => slots.clone().acquire_owned().await.ok(),
+        None => None,
+    };
+    if sending.is_some()
+        && app
+            .leases_renewed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none_or(|at| at.elapsed() > LEASE - Duration::from_secs(2))
     {
-        // This node stood still (frozen, starved) between taking the lease and
-        // sending: the lease may have lapsed, so another node may be sending it.
+        // This node stood still (frozen, starved, cut off) since its leases were last
+        // committed: they may have lapsed, so another node may be sending this one.
         // Give it back rather than risk a second delivery.
         let id = row.id;
         let _ = app.change(|reg, _, ops| reg.release(&[id], ops)).await;
@@ -180,6 +198,7 @@ async fn attempt(app: Arc<App>, row: OutboxRow, slot: Slot, leased: Option<std::
             permanent: true,
         },
     };
+    drop(permit);
     drop(slot);
     let counter = if delivery.ok {
         &app.metrics.alerts_ok
@@ -265,6 +284,13 @@ fn delivery_line(
 pub async fn run(app: Arc<App>) {
     let (freed_tx, mut freed_rx) = mpsc::unbounded_channel::<String>();
     let mut busy_slots: HashMap<String, usize> = HashMap::new();
+    // Shared database: each channel's sending slots (tasks beyond them wait).
+    let mut sending: HashMap<String, Arc<tokio::sync::Semaphore>> = HashMap::new();
+    let per_channel = if app.shared() {
+        LEASED_PER_CHANNEL
+    } else {
+        SLOTS_PER_CHANNEL
+    };
     let mut tasks = JoinSet::new();
     let mut busy = false;
     let mut last_renewal = std::time::Instant::now();
@@ -274,30 +300,41 @@ pub async fn run(app: Arc<App>) {
             return;
         }
         let mut next = None;
-        if !stopping {
+        // On a shared database one node at a time sends (see `App::leading`); the
+        // others take over when its lease lapses.
+        if !stopping && app.leading() {
             let now = app.now().as_millisecond();
             let committed = app.committed_seq();
-            let room = MAX_IN_FLIGHT.saturating_sub(tasks.len());
+            let room = MAX_IN_FLIGHT.saturating_sub(busy_slots.values().sum());
             let taken = {
                 let mut reg = app.registry();
                 let rows = reg.outbox.take_due(now, committed, room, |channel| {
-                    SLOTS_PER_CHANNEL.saturating_sub(busy_slots.get(channel).copied().unwrap_or(0))
+                    per_channel.saturating_sub(busy_slots.get(channel).copied().unwrap_or(0))
                 });
                 next = reg.outbox.next_due_ms(committed);
                 rows
             };
-            let (taken, leased) = if app.shared() && !taken.is_empty() {
-                lease(&app, taken).await
-            } else {
-                (taken, None)
-            };
+            let mut batch = Vec::new();
             for row in taken {
                 *busy_slots.entry(row.channel.clone()).or_insert(0) += 1;
                 let slot = Slot {
                     channel: row.channel.clone(),
                     freed: freed_tx.clone(),
                 };
-                tasks.spawn(attempt(app.clone(), row, slot, leased));
+                if app.shared() {
+                    let slots = sending
+                        .entry(row.channel.clone())
+                        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(SLOTS_PER_CHANNEL)))
+                        .clone();
+                    batch.push((row, slot, slots));
+                } else {
+                    tasks.spawn(attempt(app.clone(), row, slot, None));
+                }
+            }
+            if !batch.is_empty() {
+                // Leased and sent off this loop, so leases of several batches share
+                // commits and the loop goes on taking what is due.
+                tasks.spawn(lease_and_send(app.clone(), batch));
             }
         }
         let idle = next.is_none() && tasks.is_empty();
@@ -345,40 +382,78 @@ pub async fn run(app: Arc<App>) {
 /// On a shared database: leases the rows taken to this node before any is sent (a
 /// committed lease, so no other node sends them meanwhile). Returns the rows leased
 /// and when; the others, which another node holds, wait for its lease to end.
-async fn lease(app: &App, taken: Vec<OutboxRow>) -> (Vec<OutboxRow>, Option<std::time::Instant>) {
+async fn lease(app: &App, taken: Vec<OutboxRow>) -> Vec<OutboxRow> {
     let ids: Vec<i64> = taken.iter().map(|r| r.id).collect();
     let until = |now: Timestamp| now.as_millisecond() + LEASE.as_millis() as i64;
+    let asked = std::time::Instant::now();
     match app
         .change(|reg, now, ops| reg.claim(&ids, now.as_millisecond(), until(now), ops))
         .await
     {
         Ok(leased) => {
-            let at = std::time::Instant::now();
-            let rows = taken
+            // The leases held before were renewed at least as recently as the last
+            // renewal; these new ones are younger: the older time stands for all.
+            let mut renewed = app.leases_renewed.lock().unwrap_or_else(|e| e.into_inner());
+            let nothing_else_held = app.registry().leased_in_flight().len() == leased.len();
+            if renewed.is_none() || nothing_else_held {
+                *renewed = Some(asked);
+            }
+            drop(renewed);
+            taken
                 .into_iter()
                 .filter(|r| leased.contains(&r.id))
-                .collect();
-            (rows, Some(at))
+                .collect()
         }
         Err(e) => {
             super::log::error("store", format!("cannot lease deliveries: {e}")).emit();
-            (Vec::new(), None)
+            Vec::new()
         }
     }
 }
 
-/// Renews this node's leases on the deliveries it is sending.
+/// On a shared database: leases a batch of deliveries, then sends those leased (each
+/// waiting for one of its channel's slots); the others wait for another node's lease
+/// to end.
+async fn lease_and_send(app: Arc<App>, batch: Vec<(OutboxRow, Slot, Arc<tokio::sync::Semaphore>)>) {
+    let rows: Vec<OutboxRow> = batch.iter().map(|(row, _, _)| row.clone()).collect();
+    let leased: std::collections::HashSet<i64> =
+        lease(&app, rows).await.iter().map(|row| row.id).collect();
+    let mut sends = JoinSet::new();
+    for (row, slot, slots) in batch {
+        if leased.contains(&row.id) {
+            sends.spawn(attempt(app.clone(), row, slot, Some(slots)));
+        }
+    }
+    while let Some(joined) = sends.join_next().await {
+        if let Err(e) = joined
+            && e.is_panic()
+        {
+            super::log::error(
+                "alert",
+                format!("a delivery attempt failed unexpectedly: {e}"),
+            )
+            .emit();
+        }
+    }
+    app.outbox_wake.notify_one();
+}
+
+/// Renews this node's leases on the deliveries it is sending (or waiting to send).
 async fn renew_leases(app: &App) {
     let ids = app.registry().leased_in_flight();
     if ids.is_empty() {
         return;
     }
     let until = |now: Timestamp| now.as_millisecond() + LEASE.as_millis() as i64;
-    if let Err(e) = app
+    let asked = std::time::Instant::now();
+    match app
         .change(|reg, now, ops| reg.claim(&ids, now.as_millisecond(), until(now), ops))
         .await
     {
-        super::log::warn("store", format!("cannot renew leases on deliveries: {e}")).emit();
+        Ok(_) => *app.leases_renewed.lock().unwrap_or_else(|e| e.into_inner()) = Some(asked),
+        Err(e) => {
+            super::log::warn("store", format!("cannot renew leases on deliveries: {e}")).emit()
+        }
     }
 }
 

@@ -200,7 +200,20 @@ pub trait Store: Send + 'static {
     fn node(&self) -> String {
         String::new()
     }
+    /// Shared stores: takes or renews this node's lease on running the deadline engine
+    /// and the outbox (one node at a time, measured on the database's clock; see
+    /// [`LEAD_LEASE`]); whether it holds it. A store of its own: always.
+    fn lead(&mut self) -> Result<bool> {
+        Ok(true)
+    }
 }
+
+/// How long a node's lease on running the deadline engine and the outbox lasts in the
+/// database; it is renewed every second, and trusted locally for [`LEAD_TRUSTED`].
+pub const LEAD_LEASE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long after asking a node acts on a lease it was granted (less than
+/// [`LEAD_LEASE`], so it stops before another node may start).
+pub const LEAD_TRUSTED: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// A stored ping, as read back.
 #[derive(Debug, Clone, PartialEq)]
@@ -964,6 +977,10 @@ impl<S: Store> Store for FaultyStore<S> {
 
     fn node(&self) -> String {
         self.inner.node()
+    }
+
+    fn lead(&mut self) -> Result<bool> {
+        self.inner.lead()
     }
 }
 

@@ -9,13 +9,14 @@ use anyhow::{Context, Result, anyhow, bail};
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
-use std::fmt::Write as _;
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::pg_sql::{Literal, catch_up_sql, group_sql, returned_seq};
 use super::store::{
-    FLIP_HISTORY, FlipEntry, History, NOTIFICATION_HISTORY, NotificationEntry, Op, OutboxRow,
-    PING_HISTORY, PingEntry, SECRET_LEN, Snapshot, Store, from_hex, new_secret, to_hex,
+    FlipEntry, History, NotificationEntry, Op, OutboxRow, PingEntry, SECRET_LEN, Snapshot, Store,
+    from_hex, new_secret, to_hex,
 };
 use super::wire;
 
@@ -113,6 +114,8 @@ CREATE TABLE slots (
     PRIMARY KEY (check_uuid, due_ms)
 );
 "#,
+    // The lease on running the deadline engine and the outbox (one node at a time).
+    "CREATE TABLE leader (id INTEGER PRIMARY KEY, node TEXT NOT NULL, until_ms BIGINT NOT NULL);",
 ];
 
 /// Whether `--db` names a PostgreSQL database rather than a SQLite file.
@@ -764,331 +767,30 @@ impl Store for PgStore {
     fn node(&self) -> String {
         self.node.clone()
     }
-}
 
-/// A value written into SQL as a literal. Text is quoted with `'` doubled, which is
-/// complete with `standard_conforming_strings` on (set on every connection): a group's
-/// statements then travel in one round trip.
-trait Literal {
-    fn lit(&self, out: &mut String);
-}
-
-impl Literal for str {
-    fn lit(&self, out: &mut String) {
-        out.push('\'');
-        for c in self.chars() {
-            if c == '\'' {
-                out.push('\'');
-            }
-            out.push(c);
+    fn lead(&mut self) -> Result<bool> {
+        if self.in_tx {
+            bail!("internal error: the lead lease was asked for inside a group");
         }
-        out.push('\'');
-    }
-}
-
-impl Literal for String {
-    fn lit(&self, out: &mut String) {
-        self.as_str().lit(out)
-    }
-}
-
-impl Literal for &str {
-    fn lit(&self, out: &mut String) {
-        (*self).lit(out)
-    }
-}
-
-impl Literal for i64 {
-    fn lit(&self, out: &mut String) {
-        let _ = write!(out, "{self}");
-    }
-}
-
-impl Literal for u64 {
-    fn lit(&self, out: &mut String) {
-        let _ = write!(out, "{self}");
-    }
-}
-
-impl Literal for u32 {
-    fn lit(&self, out: &mut String) {
-        let _ = write!(out, "{self}");
-    }
-}
-
-impl Literal for u16 {
-    fn lit(&self, out: &mut String) {
-        let _ = write!(out, "{self}");
-    }
-}
-
-impl Literal for u8 {
-    fn lit(&self, out: &mut String) {
-        let _ = write!(out, "{self}");
-    }
-}
-
-impl Literal for bool {
-    fn lit(&self, out: &mut String) {
-        out.push_str(if *self { "true" } else { "false" });
-    }
-}
-
-impl Literal for f64 {
-    fn lit(&self, out: &mut String) {
-        if self.is_finite() {
-            let _ = write!(out, "{self:?}::float8");
-        } else {
-            out.push_str("NULL");
-        }
-    }
-}
-
-impl<T: Literal> Literal for Option<T> {
-    fn lit(&self, out: &mut String) {
-        match self {
-            Some(v) => v.lit(out),
-            None => out.push_str("NULL"),
-        }
-    }
-}
-
-/// Writes `sql` with each `$` replaced by the next value, then `;`.
-fn stmt(out: &mut String, sql: &str, values: &[&dyn Literal]) {
-    let mut values = values.iter();
-    for (i, part) in sql.split('$').enumerate() {
-        if i > 0 {
-            values.next().expect("a value for each $").lit(out);
-        }
-        out.push_str(part);
-    }
-    out.push_str(";\n");
-}
-
-/// The statements that make one operation durable, as SQL with literals.
-fn op_sql(op: &Op, out: &mut String) {
-    match op {
-        Op::PutCheck(c) => stmt(
-            out,
-            "INSERT INTO checks (uuid, spec, managed, default_grace_ms, state, created_ms) VALUES ($, $, $, $, $, $)
-             ON CONFLICT (uuid) DO UPDATE SET spec = EXCLUDED.spec, managed = EXCLUDED.managed,
-                 default_grace_ms = EXCLUDED.default_grace_ms, state = EXCLUDED.state",
-            &[&c.uuid, &c.spec, &c.managed, &c.default_grace_ms, &c.state, &c.created_ms],
-        ),
-        Op::PutState { uuid, state } => {
-            stmt(out, "UPDATE checks SET state = $ WHERE uuid = $", &[state, uuid])
-        }
-        Op::DeleteCheck(uuid) => {
-            for sql in [
-                "DELETE FROM checks WHERE uuid = $",
-                "DELETE FROM pings WHERE check_uuid = $",
-                "DELETE FROM flips WHERE check_uuid = $",
-                "DELETE FROM outbox WHERE check_uuid = $ AND done",
-                "DELETE FROM slots WHERE check_uuid = $",
-            ] {
-                stmt(out, sql, &[uuid]);
-            }
-        }
-        Op::Ping(p) => {
-            stmt(
-                out,
-                "INSERT INTO pings (check_uuid, n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration)
-                 VALUES ($, $, $, $, $, $, $, $, $, $, $)
-                 ON CONFLICT (check_uuid, n) DO UPDATE SET at_ms = EXCLUDED.at_ms, kind = EXCLUDED.kind,
-                     exit_code = EXCLUDED.exit_code, rid = EXCLUDED.rid, remote_addr = EXCLUDED.remote_addr,
-                     user_agent = EXCLUDED.user_agent, method = EXCLUDED.method, body = EXCLUDED.body,
-                     duration = EXCLUDED.duration",
-                &[
-                    &p.check_uuid,
-                    &p.n,
-                    &p.at_ms,
-                    &p.kind,
-                    &p.exit_code,
-                    &p.rid,
-                    &p.remote_addr,
-                    &p.user_agent,
-                    &p.method,
-                    &p.body,
-                    &p.duration,
-                ],
-            );
-            // The check's row holds the state (a row of its own, no page shared with pings).
-            stmt(
-                out,
-                "UPDATE checks SET state = $ WHERE uuid = $",
-                &[&p.state, &p.check_uuid],
-            );
-            // Trim in steps, not on every ping.
-            if p.n > PING_HISTORY && p.n % 100 == 0 {
-                stmt(
-                    out,
-                    "DELETE FROM pings WHERE check_uuid = $ AND n <= $",
-                    &[&p.check_uuid, &(p.n - PING_HISTORY)],
-                );
-            }
-        }
-        Op::Flip(f) => {
-            stmt(
-                out,
-                "INSERT INTO flips (check_uuid, at_ms, from_status, to_status, reason) VALUES ($, $, $, $, $)",
-                &[&f.check_uuid, &f.at_ms, &f.from, &f.to, &f.reason],
-            );
-            stmt(
-                out,
-                "DELETE FROM flips WHERE check_uuid = $ AND id <= (
-                     SELECT id FROM flips WHERE check_uuid = $ ORDER BY id DESC LIMIT 1 OFFSET $)",
-                &[&f.check_uuid, &f.check_uuid, &FLIP_HISTORY],
-            );
-        }
-        Op::PutChannel {
-            name,
-            config,
-            managed,
-        } => stmt(
-            out,
-            "INSERT INTO channels (name, config, managed) VALUES ($, $, $)
-             ON CONFLICT (name) DO UPDATE SET config = EXCLUDED.config, managed = EXCLUDED.managed",
-            &[name, config, managed],
-        ),
-        Op::DeleteChannel(name) => stmt(out, "DELETE FROM channels WHERE name = $", &[name]),
-        Op::Enqueue(o) => stmt(
-            out,
-            "INSERT INTO outbox (id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms)
-             VALUES ($, $, $, $, $, $, $, $, $)",
-            &[
-                &o.id,
-                &o.event_id,
-                &o.event,
-                &o.channel,
-                &o.check_uuid,
-                &o.payload,
-                &o.attempts,
-                &o.next_attempt_ms,
-                &o.created_ms,
-            ],
-        ),
-        Op::PutWindow {
-            name,
-            spec,
-            managed,
-        } => stmt(
-            out,
-            "INSERT INTO maintenance (name, spec, managed) VALUES ($, $, $)
-             ON CONFLICT (name) DO UPDATE SET spec = EXCLUDED.spec, managed = EXCLUDED.managed",
-            &[name, spec, managed],
-        ),
-        Op::DeleteWindow(name) => stmt(out, "DELETE FROM maintenance WHERE name = $", &[name]),
-        Op::Suppressed { row: o, reason } => stmt(
-            out,
-            "INSERT INTO outbox (id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms, done, ok, suppressed)
-             VALUES ($, $, $, $, $, $, 0, $, $, true, false, $)",
-            &[
-                &o.id,
-                &o.event_id,
-                &o.event,
-                &o.channel,
-                &o.check_uuid,
-                &o.payload,
-                &o.next_attempt_ms,
-                &o.created_ms,
-                reason,
-            ],
-        ),
-        Op::PutSlot(r) => stmt(
-            out,
-            "INSERT INTO slots (check_uuid, due_ms, status, ping) VALUES ($, $, $, $)
-             ON CONFLICT (check_uuid, due_ms) DO UPDATE SET status = EXCLUDED.status, ping = EXCLUDED.ping",
-            &[&r.check_uuid, &r.due_ms, &r.status, &r.ping],
-        ),
-        Op::TrimSlots {
-            check_uuid,
-            before_ms,
-        } => stmt(
-            out,
-            "DELETE FROM slots WHERE check_uuid = $ AND due_ms < $",
-            &[check_uuid, before_ms],
-        ),
-        Op::Claim { id, node, until_ms } => {
-            let until = (!node.is_empty()).then_some(*until_ms);
-            let node = (!node.is_empty()).then_some(node.as_str());
-            stmt(
-                out,
-                "UPDATE outbox SET lease_node = $, lease_until_ms = $ WHERE id = $",
-                &[&node, &until, id],
-            )
-        }
-        Op::Attempt(a) => {
-            let lease = if a.done {
-                "lease_node = NULL, lease_until_ms = NULL"
-            } else {
-                "lease_node = lease_node"
-            };
-            stmt(
-                out,
-                &format!(
-                    "UPDATE outbox SET attempts = $, last_attempt_ms = $, next_attempt_ms = $, done = $, ok = $,
-                         status_code = $, error = $, {lease} WHERE id = $"
-                ),
-                &[
-                    &a.attempts,
-                    &a.at_ms,
-                    &a.next_attempt_ms,
-                    &a.done,
-                    &a.ok,
-                    &a.status_code,
-                    &a.error,
-                    &a.id,
-                ],
-            );
-            if a.done {
-                stmt(
-                    out,
-                    "DELETE FROM outbox WHERE done AND check_uuid = (SELECT check_uuid FROM outbox WHERE id = $)
-                     AND id <= (SELECT o.id FROM outbox o WHERE o.done AND o.check_uuid =
-                         (SELECT check_uuid FROM outbox WHERE id = $) ORDER BY o.id DESC LIMIT 1 OFFSET $)",
-                    &[&a.id, &a.id, &NOTIFICATION_HISTORY],
-                );
-            }
-        }
-    }
-}
-
-/// Statements for callers' operations, with the change-log row the other nodes replay
-/// (one per group) returning its number.
-fn group_sql(node: &str, callers: &[&[Op]]) -> String {
-    let mut out = String::new();
-    for ops in callers {
-        for op in *ops {
-            op_sql(op, &mut out);
-        }
-    }
-    let all: Vec<Op> = callers.iter().flat_map(|ops| ops.iter().cloned()).collect();
-    if let Some(json) = wire::encode(&all) {
-        stmt(
-            &mut out,
-            "INSERT INTO changes (node, ops) VALUES ($, $) RETURNING seq",
-            &[&node, &json],
+        let mut me = String::new();
+        self.node.lit(&mut me);
+        let lease = super::store::LEAD_LEASE.as_millis();
+        // Taken when free or lapsed (on the database's clock), renewed when ours.
+        let sql = format!(
+            "INSERT INTO leader (id, node, until_ms)
+             VALUES (1, {me}, (extract(epoch from clock_timestamp()) * 1000)::bigint + {lease})
+             ON CONFLICT (id) DO UPDATE SET node = EXCLUDED.node, until_ms = EXCLUDED.until_ms
+             WHERE leader.node = EXCLUDED.node OR leader.until_ms < EXCLUDED.until_ms - {lease}
+             RETURNING node"
         );
-    }
-    out
-}
-
-/// The change-log rows after `last`, with the trim mark (seq -1) first.
-fn catch_up_sql(last: i64) -> String {
-    format!(
-        "(SELECT -1::bigint AS seq, value AS ops FROM meta WHERE key = 'changes_trimmed_through')
-         UNION ALL (SELECT seq, ops FROM changes WHERE seq > {last}) ORDER BY seq"
-    )
-}
-
-/// The change-log number a batch's `RETURNING seq` gave, if any.
-fn returned_seq(messages: &[postgres::SimpleQueryMessage]) -> Option<i64> {
-    messages.iter().rev().find_map(|m| match m {
-        postgres::SimpleQueryMessage::Row(row) if row.columns().first()?.name() == "seq" => {
-            row.get(0)?.parse().ok()
+        let conn = self.conn()?;
+        match conn.client.simple_query(&sql) {
+            Ok(messages) => Ok(messages
+                .iter()
+                .any(|m| matches!(m, postgres::SimpleQueryMessage::Row(_)))),
+            Err(e) => Err(self.broken(e)),
         }
-        _ => None,
-    })
+    }
 }
 
 fn ping_entry(r: &postgres::Row) -> PingEntry {
@@ -1290,43 +992,4 @@ pub(crate) fn connect_for_copy(url: &str) -> Result<Client> {
     })?;
     migrate(&mut client).with_context(|| format!("cannot prepare the database {name}"))?;
     Ok(client)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sql(values: &[&dyn Literal]) -> String {
-        let mut out = String::new();
-        stmt(&mut out, "SELECT $, $", values);
-        out
-    }
-
-    #[test]
-    fn literals_quote_text_and_spell_the_rest() {
-        let name = "it's $1 \\ \"q\" é";
-        assert_eq!(
-            sql(&[&name, &None::<i64>]),
-            "SELECT 'it''s $1 \\ \"q\" é', NULL;\n"
-        );
-        assert_eq!(sql(&[&-5i64, &true]), "SELECT -5, true;\n");
-        assert_eq!(
-            sql(&[&Some(1.5f64), &f64::NAN]),
-            "SELECT 1.5::float8, NULL;\n"
-        );
-        assert_eq!(sql(&[&Some(7u8), &3u64]), "SELECT 7, 3;\n");
-    }
-
-    #[test]
-    fn a_group_writes_one_change_log_row() {
-        let ops = [Op::PutState {
-            uuid: "u'1".into(),
-            state: "{}".into(),
-        }];
-        let more = [Op::DeleteChannel("x".into())];
-        let text = group_sql("n1", &[&ops, &more]);
-        assert!(text.contains("WHERE uuid = 'u''1'"), "{text}");
-        assert_eq!(text.matches("INSERT INTO changes").count(), 1, "{text}");
-        assert!(group_sql("n1", &[&[]]).is_empty());
-    }
 }

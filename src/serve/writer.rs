@@ -54,6 +54,47 @@ pub struct CommitState {
     pub remote_engine: tokio::sync::Notify,
     /// Woken when another node's changes touched deliveries.
     pub remote_outbox: tokio::sync::Notify,
+    /// Shared stores: until when this node runs the deadline engine and the outbox
+    /// (one node at a time; None: another node does).
+    pub lead_until: Mutex<Option<std::time::Instant>>,
+}
+
+impl CommitState {
+    /// Whether this node runs the deadline engine and the outbox now.
+    pub fn leading(&self) -> bool {
+        self.lead_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some_and(|until| std::time::Instant::now() < until)
+    }
+}
+
+/// How often a node takes or renews its lease on running the engine and the outbox.
+const LEAD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Takes or renews the lease on running the engine and the outbox; wakes both when
+/// this node starts to hold it.
+fn lead(store: &mut impl Store, state: &CommitState) {
+    let asked = std::time::Instant::now();
+    let held = match store.lead() {
+        Ok(held) => held,
+        // Unknown: what was granted before runs out by itself.
+        Err(_) => return,
+    };
+    let was = state.leading();
+    *state.lead_until.lock().unwrap_or_else(|e| e.into_inner()) =
+        held.then(|| asked + super::store::LEAD_TRUSTED);
+    if held && !was {
+        if store.shared() {
+            super::log::info(
+                "store",
+                "this node now runs the deadline engine and the outbox",
+            )
+            .emit();
+        }
+        state.remote_engine.notify_one();
+        state.remote_outbox.notify_one();
+    }
 }
 
 type Answer = oneshot::Sender<Result<(), String>>;
@@ -173,7 +214,13 @@ fn run(
     let mut carried: VecDeque<Batch> = VecDeque::new();
     let mut syncs: Vec<oneshot::Sender<()>> = Vec::new();
     let mut stopping = false;
+    lead(&mut store, state);
+    let mut led = std::time::Instant::now();
     loop {
+        if shared && led.elapsed() >= LEAD_EVERY {
+            lead(&mut store, state);
+            led = std::time::Instant::now();
+        }
         let mut group: Vec<Batch> = carried.drain(..).collect();
         if group.is_empty() {
             if stopping {

@@ -245,6 +245,11 @@ fn node_metrics(app: &App, out: &mut String) {
     );
     let _ = writeln!(
         out,
+        "# HELP hb_node_leader Whether this node holds the lease on running the deadline engine and the outbox (one node at a time).\n# TYPE hb_node_leader gauge\nhb_node_leader {}",
+        u8::from(app.leading())
+    );
+    let _ = writeln!(
+        out,
         "# HELP hb_node_leases_held Deliveries this node holds a lease on and is sending.\n# TYPE hb_node_leases_held gauge\nhb_node_leases_held {leased}"
     );
     let _ = writeln!(
