@@ -400,8 +400,24 @@ pub async fn apply_declared(app: &App, declared: &ServeFile) -> Result<()> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(ConfigProblem(format!("config file: {}", problems.join("; "))).into())
+        Err(ConfigProblem(format!("config file: {}", summarize(&problems))).into())
     }
+}
+
+/// Problems in one line: the first few, and how many more (a file of 10,000 checks
+/// with one mistake each would otherwise print 10,000 sentences on one line).
+fn summarize(problems: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut line = problems
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if problems.len() > SHOWN {
+        line.push_str(&format!("; and {} more like these", problems.len() - SHOWN));
+    }
+    line
 }
 
 /// A config file that loads but cannot be applied (e.g. a check naming an unknown
@@ -581,5 +597,18 @@ pub fn plural(n: usize, word: &str) -> String {
         format!("1 {word}")
     } else {
         format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn many_config_problems_are_summed_up() {
+        let problems: Vec<String> = (0..8).map(|i| format!("p{i}")).collect();
+        assert_eq!(
+            super::summarize(&problems),
+            "p0; p1; p2; p3; p4; and 3 more like these"
+        );
+        assert_eq!(super::summarize(&problems[..2]), "p0; p1");
     }
 }
