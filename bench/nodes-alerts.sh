@@ -23,6 +23,7 @@ stop_pid() {
     kill -KILL "$pid" 2>/dev/null || true
 }
 cleanup() {
+    [ -n "${KEEP_LOGS:-}" ] && cp "$tmp"/*.err "$KEEP_LOGS"/ 2>/dev/null;
     for f in "$tmp"/*.pid; do [ -e "$f" ] && stop_pid "$(cat "$f")"; done
     rm -rf "$tmp"
 }

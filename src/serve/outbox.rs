@@ -172,6 +172,16 @@ async fn attempt(
         app.outbox_wake.notify_one();
         return;
     }
+    let row = with_payload(&app, row).await;
+    if row.payload.is_empty() {
+        // The database did not answer: give the delivery back and try again shortly,
+        // rather than call an event that exists unreadable.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let id = row.id;
+        let _ = app.change(|reg, _, ops| reg.release(&[id], ops)).await;
+        app.outbox_wake.notify_one();
+        return;
+    }
     let check_name = event_of(&row).ok().and_then(|e| {
         e.check
             .get("name")
@@ -409,6 +419,31 @@ async fn lease(app: &App, taken: Vec<OutboxRow>) -> Vec<OutboxRow> {
             Vec::new()
         }
     }
+}
+
+/// A delivery queued by another node arrives without its event (the change log leaves
+/// it out): it is read from the database before sending.
+async fn with_payload(app: &Arc<App>, mut row: OutboxRow) -> OutboxRow {
+    if !row.payload.is_empty() {
+        return row;
+    }
+    let history = app.history.clone();
+    let id = row.id;
+    match tokio::task::spawn_blocking(move || history.outbox_payload(id)).await {
+        Ok(Ok(Some(payload))) => row.payload = payload,
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => super::log::warn(
+            "store",
+            format!("cannot read the event of delivery {id}: {e:#}"),
+        )
+        .emit(),
+        Err(e) => super::log::warn(
+            "store",
+            format!("cannot read the event of delivery {id}: {e}"),
+        )
+        .emit(),
+    }
+    row
 }
 
 /// On a shared database: leases a batch of deliveries, then sends those leased (each

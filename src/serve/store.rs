@@ -280,6 +280,11 @@ pub trait History: Send + Sync + 'static {
     ) -> Result<Vec<crate::serve::slots::SlotRow>> {
         Ok(Vec::new())
     }
+    /// A queued delivery's event as stored (shared stores: the change log leaves it out,
+    /// and a node reads it when it comes to send one another node queued).
+    fn outbox_payload(&self, _id: i64) -> Result<Option<String>> {
+        Ok(None)
+    }
     /// One ping by its number, with its body.
     fn ping(&self, uuid: &str, n: i64) -> Result<Option<PingEntry>> {
         Ok(self.pings(uuid, 1_000_000)?.into_iter().find(|p| p.n == n))

@@ -951,6 +951,14 @@ impl History for PgHistory {
         })
     }
 
+    fn outbox_payload(&self, id: i64) -> Result<Option<String>> {
+        self.with(|c| {
+            Ok(c.query("SELECT payload FROM outbox WHERE id = $1", &[&id])?
+                .first()
+                .map(|r| r.get(0)))
+        })
+    }
+
     fn slots(
         &self,
         uuid: &str,

@@ -106,13 +106,15 @@ fn to_wire(op: &Op) -> Option<Wire> {
             managed: *managed,
         },
         Op::DeleteChannel(name) => Wire::DeleteChannel { name: name.clone() },
+        // The event itself (the bulk of a burst) stays in the outbox table: a node reads
+        // it there when it comes to send one (see `History::outbox_payload`).
         Op::Enqueue(o) => Wire::Enqueue {
             id: o.id,
             event_id: o.event_id.clone(),
             event: o.event.clone(),
             channel: o.channel.clone(),
             check_uuid: o.check_uuid.clone(),
-            payload: o.payload.clone(),
+            payload: String::new(),
             attempts: o.attempts,
             next_attempt_ms: o.next_attempt_ms,
             created_ms: o.created_ms,
@@ -294,5 +296,24 @@ mod tests {
         );
         assert!(matches!(&back[1], Op::Claim { id: 7, node, until_ms: 99 } if node == "n1"));
         assert!(encode(&[]).is_none());
+    }
+
+    #[test]
+    fn a_queued_event_travels_without_its_payload() {
+        let row = crate::serve::store::OutboxRow {
+            id: 3,
+            event_id: "e".into(),
+            event: "down".into(),
+            channel: "hook".into(),
+            check_uuid: Some("c".into()),
+            payload: "{\"a big\": \"event\"}".into(),
+            attempts: 0,
+            next_attempt_ms: 1,
+            created_ms: 1,
+        };
+        let back = decode(&encode(&[Op::Enqueue(row)]).unwrap()).unwrap();
+        assert!(
+            matches!(&back[0], Op::Enqueue(r) if r.id == 3 && r.payload.is_empty() && r.event_id == "e")
+        );
     }
 }
