@@ -393,3 +393,43 @@ fn db_copy_from_a_missing_source_says_so() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect to the database"));
 }
+
+#[test]
+fn a_node_behind_a_trimmed_log_is_told_to_restart() {
+    let url = fresh_db();
+    let (mut a, _ha, _) = open_postgres(&url, "a").unwrap();
+    let (mut b, _hb, _) = open_postgres(&url, "b").unwrap();
+    commit(&mut a, vec![Op::PutCheck(check_row("c1"))]);
+    // The hourly trim, as if b had been away for longer than the log is kept.
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "INSERT INTO meta (key, value) SELECT 'changes_trimmed_through', max(seq)::text FROM changes
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
+             DELETE FROM changes;",
+        )
+        .unwrap();
+    let err = b.catch_up().unwrap_err().to_string();
+    assert!(err.contains("fell too far behind"), "{err}");
+    assert!(
+        a.catch_up().unwrap().is_empty(),
+        "a, which had read it all, goes on"
+    );
+}
+
+#[test]
+fn a_reopened_store_reads_the_log_from_where_its_snapshot_ends() {
+    let url = fresh_db();
+    let (mut a, _ha, _) = open_postgres(&url, "a").unwrap();
+    commit(&mut a, vec![Op::PutCheck(check_row("c9"))]);
+    let (mut b, _hb, _) = open_postgres(&url, "b").unwrap();
+    commit(&mut b, vec![Op::PutCheck(check_row("c10"))]);
+    // A node restarting: its snapshot holds both checks, so the log has nothing for it.
+    let (mut again, _h, snapshot) = open_postgres(&url, "a").unwrap();
+    let uuids: Vec<&str> = snapshot.checks.iter().map(|c| c.uuid.as_str()).collect();
+    assert!(uuids.contains(&"c9") && uuids.contains(&"c10"), "{uuids:?}");
+    assert!(again.catch_up().unwrap().is_empty());
+    // What comes after is read once.
+    commit(&mut b, vec![Op::DeleteCheck("c9".into())]);
+    assert!(matches!(&again.catch_up().unwrap()[..], [Op::DeleteCheck(u)] if u == "c9"));
+}
