@@ -288,6 +288,12 @@ fn db_copy_sqlite_to_postgres_and_back_keeps_every_row() {
         );
         assert_eq!(ping.status, 200);
     }
+    let window = post(
+        &server.url("/api/v1/maintenance"),
+        &json!({"name": "upgrade", "checks": ["two"], "start": "2030-01-01T00:00:00Z", "end": "2030-01-01T02:00:00Z"})
+            .to_string(),
+    );
+    assert_eq!(window.status, 201, "{}", window.body);
     let listed = |s: &ServeProcess| -> Vec<Value> {
         let list = get(&s.url("/api/v1/heartbeats")).json();
         let list = list.as_array().cloned().unwrap_or_else(|| {
@@ -347,6 +353,8 @@ fn db_copy_sqlite_to_postgres_and_back_keeps_every_row() {
         "SELECT name, config, managed FROM channels ORDER BY name",
         "SELECT id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, last_attempt_ms, done, ok, status_code, error, created_ms FROM outbox ORDER BY id",
         "SELECT value FROM meta WHERE key = 'secret'",
+        "SELECT name, spec, managed FROM maintenance ORDER BY name",
+        "SELECT check_uuid, due_ms, status, ping FROM slots ORDER BY check_uuid, due_ms",
     ] {
         assert_eq!(sqlite_rows(&a, sql), sqlite_rows(&b, sql), "{sql}");
     }

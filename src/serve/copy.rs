@@ -112,12 +112,14 @@ impl Tables {
     fn summary(&self) -> String {
         let done = self.outbox.iter().filter(|o| o.done).count();
         format!(
-            "{}, {}, {}, {}, {} ({done} done) and {}",
+            "{}, {}, {}, {}, {} ({done} done), {}, {} and {}",
             super::plural(self.checks.len(), "check"),
             super::plural(self.pings.len(), "ping"),
             super::plural(self.flips.len(), "flip"),
             super::plural(self.channels.len(), "channel"),
             super::plural(self.outbox.len(), "delivery").replace("deliverys", "deliveries"),
+            super::plural(self.windows.len(), "maintenance window"),
+            super::plural(self.slots.len(), "slot outcome"),
             super::plural(self.meta.len(), "meta entry").replace("entrys", "entries"),
         )
     }
