@@ -41,35 +41,18 @@ impl Literal for &str {
     }
 }
 
-impl Literal for i64 {
-    fn lit(&self, out: &mut String) {
-        let _ = write!(out, "{self}");
-    }
+/// Integers are written as they are.
+macro_rules! integer_literal {
+    ($($t:ty),*) => {$(
+        impl Literal for $t {
+            fn lit(&self, out: &mut String) {
+                let _ = write!(out, "{self}");
+            }
+        }
+    )*};
 }
 
-impl Literal for u64 {
-    fn lit(&self, out: &mut String) {
-        let _ = write!(out, "{self}");
-    }
-}
-
-impl Literal for u32 {
-    fn lit(&self, out: &mut String) {
-        let _ = write!(out, "{self}");
-    }
-}
-
-impl Literal for u16 {
-    fn lit(&self, out: &mut String) {
-        let _ = write!(out, "{self}");
-    }
-}
-
-impl Literal for u8 {
-    fn lit(&self, out: &mut String) {
-        let _ = write!(out, "{self}");
-    }
-}
+integer_literal!(i64, u64, u32, u16, u8);
 
 impl Literal for bool {
     fn lit(&self, out: &mut String) {
@@ -106,194 +89,6 @@ fn stmt(out: &mut String, sql: &str, values: &[&dyn Literal]) {
         out.push_str(part);
     }
     out.push_str(";\n");
-}
-
-/// The statements that make one operation durable, as SQL with literals.
-fn op_sql(op: &Op, out: &mut String) {
-    match op {
-        Op::PutCheck(c) => stmt(
-            out,
-            "INSERT INTO checks (uuid, spec, managed, default_grace_ms, state, created_ms) VALUES ($, $, $, $, $, $)
-             ON CONFLICT (uuid) DO UPDATE SET spec = EXCLUDED.spec, managed = EXCLUDED.managed,
-                 default_grace_ms = EXCLUDED.default_grace_ms, state = EXCLUDED.state",
-            &[&c.uuid, &c.spec, &c.managed, &c.default_grace_ms, &c.state, &c.created_ms],
-        ),
-        Op::PutState { uuid, state } => {
-            stmt(out, "UPDATE checks SET state = $ WHERE uuid = $", &[state, uuid])
-        }
-        Op::DeleteCheck(uuid) => {
-            for sql in [
-                "DELETE FROM checks WHERE uuid = $",
-                "DELETE FROM pings WHERE check_uuid = $",
-                "DELETE FROM flips WHERE check_uuid = $",
-                "DELETE FROM outbox WHERE check_uuid = $ AND done",
-                "DELETE FROM slots WHERE check_uuid = $",
-            ] {
-                stmt(out, sql, &[uuid]);
-            }
-        }
-        Op::Ping(p) => {
-            stmt(
-                out,
-                "INSERT INTO pings (check_uuid, n, at_ms, kind, exit_code, rid, remote_addr, user_agent, method, body, duration)
-                 VALUES ($, $, $, $, $, $, $, $, $, $, $)
-                 ON CONFLICT (check_uuid, n) DO UPDATE SET at_ms = EXCLUDED.at_ms, kind = EXCLUDED.kind,
-                     exit_code = EXCLUDED.exit_code, rid = EXCLUDED.rid, remote_addr = EXCLUDED.remote_addr,
-                     user_agent = EXCLUDED.user_agent, method = EXCLUDED.method, body = EXCLUDED.body,
-                     duration = EXCLUDED.duration",
-                &[
-                    &p.check_uuid,
-                    &p.n,
-                    &p.at_ms,
-                    &p.kind,
-                    &p.exit_code,
-                    &p.rid,
-                    &p.remote_addr,
-                    &p.user_agent,
-                    &p.method,
-                    &p.body,
-                    &p.duration,
-                ],
-            );
-            // The check's row holds the state (a row of its own, no page shared with pings).
-            stmt(
-                out,
-                "UPDATE checks SET state = $ WHERE uuid = $",
-                &[&p.state, &p.check_uuid],
-            );
-            // Trim in steps, not on every ping.
-            if p.n > PING_HISTORY && p.n % 100 == 0 {
-                stmt(
-                    out,
-                    "DELETE FROM pings WHERE check_uuid = $ AND n <= $",
-                    &[&p.check_uuid, &(p.n - PING_HISTORY)],
-                );
-            }
-        }
-        Op::Flip(f) => {
-            stmt(
-                out,
-                "INSERT INTO flips (check_uuid, at_ms, from_status, to_status, reason) VALUES ($, $, $, $, $)",
-                &[&f.check_uuid, &f.at_ms, &f.from, &f.to, &f.reason],
-            );
-            stmt(
-                out,
-                "DELETE FROM flips WHERE check_uuid = $ AND id <= (
-                     SELECT id FROM flips WHERE check_uuid = $ ORDER BY id DESC LIMIT 1 OFFSET $)",
-                &[&f.check_uuid, &f.check_uuid, &FLIP_HISTORY],
-            );
-        }
-        Op::PutChannel {
-            name,
-            config,
-            managed,
-        } => stmt(
-            out,
-            "INSERT INTO channels (name, config, managed) VALUES ($, $, $)
-             ON CONFLICT (name) DO UPDATE SET config = EXCLUDED.config, managed = EXCLUDED.managed",
-            &[name, config, managed],
-        ),
-        Op::DeleteChannel(name) => stmt(out, "DELETE FROM channels WHERE name = $", &[name]),
-        Op::Enqueue(o) => stmt(
-            out,
-            "INSERT INTO outbox (id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms)
-             VALUES ($, $, $, $, $, $, $, $, $)",
-            &[
-                &o.id,
-                &o.event_id,
-                &o.event,
-                &o.channel,
-                &o.check_uuid,
-                &o.payload,
-                &o.attempts,
-                &o.next_attempt_ms,
-                &o.created_ms,
-            ],
-        ),
-        Op::PutWindow {
-            name,
-            spec,
-            managed,
-        } => stmt(
-            out,
-            "INSERT INTO maintenance (name, spec, managed) VALUES ($, $, $)
-             ON CONFLICT (name) DO UPDATE SET spec = EXCLUDED.spec, managed = EXCLUDED.managed",
-            &[name, spec, managed],
-        ),
-        Op::DeleteWindow(name) => stmt(out, "DELETE FROM maintenance WHERE name = $", &[name]),
-        Op::Suppressed { row: o, reason } => stmt(
-            out,
-            "INSERT INTO outbox (id, event_id, event, channel, check_uuid, payload, attempts, next_attempt_ms, created_ms, done, ok, suppressed)
-             VALUES ($, $, $, $, $, $, 0, $, $, true, false, $)",
-            &[
-                &o.id,
-                &o.event_id,
-                &o.event,
-                &o.channel,
-                &o.check_uuid,
-                &o.payload,
-                &o.next_attempt_ms,
-                &o.created_ms,
-                reason,
-            ],
-        ),
-        Op::PutSlot(r) => stmt(
-            out,
-            "INSERT INTO slots (check_uuid, due_ms, status, ping) VALUES ($, $, $, $)
-             ON CONFLICT (check_uuid, due_ms) DO UPDATE SET status = EXCLUDED.status, ping = EXCLUDED.ping",
-            &[&r.check_uuid, &r.due_ms, &r.status, &r.ping],
-        ),
-        Op::TrimSlots {
-            check_uuid,
-            before_ms,
-        } => stmt(
-            out,
-            "DELETE FROM slots WHERE check_uuid = $ AND due_ms < $",
-            &[check_uuid, before_ms],
-        ),
-        Op::Claim { id, node, until_ms } => {
-            let until = (!node.is_empty()).then_some(*until_ms);
-            let node = (!node.is_empty()).then_some(node.as_str());
-            stmt(
-                out,
-                "UPDATE outbox SET lease_node = $, lease_until_ms = $ WHERE id = $",
-                &[&node, &until, id],
-            )
-        }
-        Op::Attempt(a) => {
-            let lease = if a.done {
-                "lease_node = NULL, lease_until_ms = NULL"
-            } else {
-                "lease_node = lease_node"
-            };
-            stmt(
-                out,
-                &format!(
-                    "UPDATE outbox SET attempts = $, last_attempt_ms = $, next_attempt_ms = $, done = $, ok = $,
-                         status_code = $, error = $, {lease} WHERE id = $"
-                ),
-                &[
-                    &a.attempts,
-                    &a.at_ms,
-                    &a.next_attempt_ms,
-                    &a.done,
-                    &a.ok,
-                    &a.status_code,
-                    &a.error,
-                    &a.id,
-                ],
-            );
-            if a.done {
-                stmt(
-                    out,
-                    "DELETE FROM outbox WHERE done AND check_uuid = (SELECT check_uuid FROM outbox WHERE id = $)
-                     AND id <= (SELECT o.id FROM outbox o WHERE o.done AND o.check_uuid =
-                         (SELECT check_uuid FROM outbox WHERE id = $) ORDER BY o.id DESC LIMIT 1 OFFSET $)",
-                    &[&a.id, &a.id, &NOTIFICATION_HISTORY],
-                );
-            }
-        }
-    }
 }
 
 /// Statements for callers' operations, coalesced (see [`Coalesced`]), with the
@@ -407,14 +202,61 @@ impl<'a> Coalesced<'a> {
             Op::Attempt(a) => {
                 self.attempts.insert(a.id, a);
             }
-            Op::PutCheck(_)
-            | Op::DeleteCheck(_)
-            | Op::PutChannel { .. }
-            | Op::DeleteChannel(_)
-            | Op::PutWindow { .. }
-            | Op::DeleteWindow(_) => {
+            Op::PutCheck(c) => {
                 self.flush(out);
-                op_sql(op, out);
+                stmt(
+                    out,
+                    "INSERT INTO checks (uuid, spec, managed, default_grace_ms, state, created_ms) VALUES ($, $, $, $, $, $)
+                     ON CONFLICT (uuid) DO UPDATE SET spec = EXCLUDED.spec, managed = EXCLUDED.managed,
+                         default_grace_ms = EXCLUDED.default_grace_ms, state = EXCLUDED.state",
+                    &[&c.uuid, &c.spec, &c.managed, &c.default_grace_ms, &c.state, &c.created_ms],
+                );
+            }
+            Op::DeleteCheck(uuid) => {
+                self.flush(out);
+                for sql in [
+                    "DELETE FROM checks WHERE uuid = $",
+                    "DELETE FROM pings WHERE check_uuid = $",
+                    "DELETE FROM flips WHERE check_uuid = $",
+                    "DELETE FROM outbox WHERE check_uuid = $ AND done",
+                    "DELETE FROM slots WHERE check_uuid = $",
+                ] {
+                    stmt(out, sql, &[uuid]);
+                }
+            }
+            Op::PutChannel {
+                name,
+                config,
+                managed,
+            } => {
+                self.flush(out);
+                stmt(
+                    out,
+                    "INSERT INTO channels (name, config, managed) VALUES ($, $, $)
+                     ON CONFLICT (name) DO UPDATE SET config = EXCLUDED.config, managed = EXCLUDED.managed",
+                    &[name, config, managed],
+                );
+            }
+            Op::DeleteChannel(name) => {
+                self.flush(out);
+                stmt(out, "DELETE FROM channels WHERE name = $", &[name]);
+            }
+            Op::PutWindow {
+                name,
+                spec,
+                managed,
+            } => {
+                self.flush(out);
+                stmt(
+                    out,
+                    "INSERT INTO maintenance (name, spec, managed) VALUES ($, $, $)
+                     ON CONFLICT (name) DO UPDATE SET spec = EXCLUDED.spec, managed = EXCLUDED.managed",
+                    &[name, spec, managed],
+                );
+            }
+            Op::DeleteWindow(name) => {
+                self.flush(out);
+                stmt(out, "DELETE FROM maintenance WHERE name = $", &[name]);
             }
         }
     }

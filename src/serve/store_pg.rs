@@ -499,16 +499,6 @@ fn load(client: &mut Client) -> Result<(Snapshot, i64)> {
 }
 
 impl PgStore {
-    /// This node's id, as written in the change log.
-    pub fn node(&self) -> &str {
-        &self.node
-    }
-
-    /// The change-log position this node has read up to.
-    pub fn last_seq(&self) -> i64 {
-        self.last_seq
-    }
-
     /// The connection, (re)opened when it is closed or suspect.
     fn conn(&mut self) -> Result<&mut Conn> {
         let stale = self.suspect || self.conn.as_ref().is_none_or(|c| c.client.is_closed());
@@ -849,12 +839,6 @@ impl PgHistory {
                     .context(format!("cannot read the database {}", self.name)))
             }
         }
-    }
-
-    /// Whether the database answers a trivial query within two seconds.
-    pub fn reachable(&self) -> bool {
-        self.with(|c| c.client.is_valid(Duration::from_secs(2)))
-            .is_ok()
     }
 }
 
